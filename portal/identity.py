@@ -1,0 +1,218 @@
+"""Who is signed in: the session's Keystone identity, its sealed token, and the access checks.
+
+The session (database-backed; the cookie holds only its key) stores an Identity (names, ids,
+roles, expiry: nothing secret) and, sealed with CREDENTIAL_KEY, the scoped token, its body
+(catalog) and the unscoped token used to switch projects. Tokens never reach a cookie value,
+a template, JavaScript, a log line or the broker.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Concatenate, ParamSpec
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from portal import cloud
+from portal.crypto import seal, unseal
+from portal.errors import SignInRequired
+
+P = ParamSpec("P")
+
+SESSION_IDENTITY = "stackdesk.identity"
+SESSION_CREDENTIAL = "stackdesk.credential"
+SESSION_PENDING = "stackdesk.pending"
+ADMIN_ROLE = "admin"
+
+
+@dataclass(frozen=True)
+class Identity:
+    cloud_key: str
+    user_id: str
+    user_name: str
+    user_domain: str
+    project_id: str
+    project_name: str
+    roles: tuple[str, ...]
+    expires_at: datetime
+    projects: tuple[cloud.ProjectRef, ...] = field(default=())
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
+
+    def to_session(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["expires_at"] = self.expires_at.isoformat()
+        return data
+
+    @classmethod
+    def from_session(cls, data: dict[str, Any]) -> Identity:
+        return cls(
+            cloud_key=data["cloud_key"],
+            user_id=data["user_id"],
+            user_name=data["user_name"],
+            user_domain=data["user_domain"],
+            project_id=data["project_id"],
+            project_name=data["project_name"],
+            roles=tuple(data["roles"]),
+            expires_at=datetime.fromisoformat(data["expires_at"]),
+            projects=tuple(cloud.ProjectRef(**p) for p in data.get("projects", [])),
+        )
+
+
+class PortalRequest(HttpRequest):
+    """What our middleware adds to every request (for type checking)."""
+
+    htmx: HtmxDetails
+    identity: Identity | None
+
+
+def me(request: PortalRequest) -> Identity:
+    """The signed-in identity, for views behind login_required."""
+    if request.identity is None:
+        raise SignInRequired(_("Please sign in."))
+    return request.identity
+
+
+def start_session(
+    request: HttpRequest,
+    where: cloud.Cloud,
+    scoped: cloud.ScopedToken,
+    projects: list[cloud.ProjectRef],
+    unscoped_token: str,
+) -> Identity:
+    """Store a fresh sign-in (or a project switch) in a new session key (no fixation)."""
+    identity = Identity(
+        cloud_key=where.key,
+        user_id=scoped.user_id,
+        user_name=scoped.user_name,
+        user_domain=scoped.user_domain,
+        project_id=scoped.project_id,
+        project_name=scoped.project_name,
+        roles=scoped.roles,
+        expires_at=scoped.expires_at,
+        projects=tuple(projects),
+    )
+    request.session.pop(SESSION_PENDING, None)
+    request.session.cycle_key()
+    request.session[SESSION_IDENTITY] = identity.to_session()
+    request.session[SESSION_CREDENTIAL] = seal(
+        {"token": scoped.token, "body": scoped.body, "unscoped": unscoped_token}
+    )
+    # The session must not outlive the token it holds.
+    request.session.set_expiry(scoped.expires_at)
+    return identity
+
+
+def session_credential(request: HttpRequest) -> dict[str, Any]:
+    data = unseal(request.session.get(SESSION_CREDENTIAL, ""))
+    if data is None:
+        raise SignInRequired(_("Please sign in again."))
+    return data
+
+
+def user_connection(request: PortalRequest) -> cloud.Connection:
+    """The signed-in user's SDK connection, built once per request, with no Keystone call."""
+    conn: cloud.Connection | None = getattr(request, "_stackdesk_conn", None)
+    if conn is None:
+        identity = me(request)
+        data = session_credential(request)
+        conn = cloud.connect(cloud.find_cloud(identity.cloud_key), data["token"], data["body"])
+        request._stackdesk_conn = conn  # type: ignore[attr-defined]
+    return conn
+
+
+def sign_out_locally(request: HttpRequest) -> None:
+    request.session.flush()
+    if hasattr(request, "identity"):
+        request.identity = None
+
+
+def _expired(identity: Identity) -> bool:
+    margin = timedelta(seconds=settings.STACKDESK_TOKEN_MARGIN)
+    return identity.expires_at - margin <= timezone.now()
+
+
+class KeystoneSessionMiddleware:
+    """Puts request.identity in place and ends sessions whose token has expired."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        identity = None
+        data = request.session.get(SESSION_IDENTITY)
+        if data:
+            identity = Identity.from_session(data)
+            if _expired(identity):
+                sign_out_locally(request)
+                messages.warning(request, _("Your session has expired. Please sign in again."))
+                identity = None
+        request.identity = identity  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def safe_next(request: HttpRequest, candidate: str | None) -> str | None:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def redirect_to_sign_in(request: HttpRequest) -> HttpResponse:
+    """To the sign-in page, remembering the page asked for (for htmx: the page, not the partial)."""
+    wanted = request.get_full_path()
+    if request.headers.get("HX-Request"):
+        current = request.headers.get("HX-Current-URL", "")
+        wanted = current.split(request.get_host(), 1)[-1] if current else "/"
+        url = reverse("portal:sign-in") + "?" + urlencode({"next": wanted})
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(reverse("portal:sign-in") + "?" + urlencode({"next": wanted}))
+
+
+def login_required(
+    view: Callable[Concatenate[PortalRequest, P], HttpResponse],
+) -> Callable[Concatenate[PortalRequest, P], HttpResponse]:
+    @functools.wraps(view)
+    def wrapped(request: PortalRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if request.identity is None:
+            return redirect_to_sign_in(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(
+    view: Callable[Concatenate[PortalRequest, P], HttpResponse],
+) -> Callable[Concatenate[PortalRequest, P], HttpResponse]:
+    """Admin pages re-check the admin role on every request; the cloud's policy still decides."""
+
+    @functools.wraps(view)
+    def wrapped(request: PortalRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if request.identity is None:
+            return redirect_to_sign_in(request)
+        if not request.identity.is_admin:
+            context = {
+                "title": _("Not allowed"),
+                "message": _("This page is for cloud administrators."),
+                "status": 403,
+            }
+            return render(request, "portal/error.html", context, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped

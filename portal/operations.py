@@ -1,0 +1,282 @@
+"""Long jobs: starting them from a view, running them in a worker, and recovering lost ones.
+
+The life of an Operation row:
+
+    queued --claim--> running --> succeeded | failed | cancelled
+       ^                 |
+       +-- requeue ------+   (cloud unavailable: retried with backoff;
+                              worker lost: the reaper requeues it, or fails it after
+                              STACKDESK_OPERATION_MAX_ATTEMPTS attempts)
+
+Tasks take one argument, the operation id (STYLE.md §5). A task runs its body inside
+`with running(operation_id) as job:`; `job` is None when there is nothing to do (already
+finished, cancelled, or claimed by a live worker), which makes redelivered messages harmless.
+The user's token travels only inside the row, sealed; never on the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from celery import Task, current_app
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import cloud
+from portal.crypto import seal, unseal
+from portal.errors import CloudError, CloudUnavailable, SignInRequired
+from portal.identity import PortalRequest, me, session_credential
+from portal.models import Operation
+
+logger = logging.getLogger(__name__)
+State = Operation.State
+
+
+class OperationCancelled(Exception):
+    """Raised inside a running job when the user cancelled it."""
+
+
+def start_operation(
+    request: PortalRequest,
+    task: Task[Any, Any],
+    *,
+    kind: str,
+    title: str,
+    target: str = "",
+    target_name: str = "",
+    params: dict[str, Any] | None = None,
+) -> Operation:
+    """Create the row (with the user's sealed token) and queue the task once it is committed."""
+    identity = me(request)
+    credential = session_credential(request)
+    op = Operation.objects.create(
+        kind=kind,
+        title=title,
+        task_name=task.name,
+        cloud_key=identity.cloud_key,
+        user_id=identity.user_id,
+        user_name=identity.user_name,
+        project_id=identity.project_id,
+        project_name=identity.project_name,
+        target=target,
+        target_name=target_name,
+        params=params or {},
+        credential=seal({"token": credential["token"], "body": credential["body"]}),
+        step=_("Waiting for a worker"),
+    )
+    _send(op, countdown=0)
+    return op
+
+
+def _send(op: Operation, countdown: float) -> None:
+    task_name, op_id = op.task_name, op.pk
+    transaction.on_commit(
+        lambda: current_app.send_task(task_name, args=[op_id], countdown=countdown)
+    )
+
+
+def _line(text: str) -> list[str]:
+    return [timezone.now().isoformat(timespec="seconds"), text]
+
+
+class Job:
+    """A running operation, as its task sees it."""
+
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+
+    @property
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = self.op.params
+        return params
+
+    @property
+    def result(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.op.result
+        return result
+
+    def connection(self) -> cloud.Connection:
+        """An SDK connection acting as the user who started the job."""
+        data = unseal(self.op.credential)
+        if data is None:
+            raise SignInRequired(_("The job's sign-in is no longer available."))
+        return cloud.connect(cloud.find_cloud(self.op.cloud_key), data["token"], data["body"])
+
+    def progress(self, step: str | None = None, percent: int | None = None, log: str = "") -> None:
+        """Record progress (and the result so far); stop here if the user cancelled."""
+        op = self.op
+        if step is not None:
+            op.step = step
+        if percent is not None:
+            op.percent = max(0, min(100, percent))
+        if log:
+            op.log.append(_line(log))
+        op.heartbeat_at = timezone.now()
+        op.save(update_fields=["step", "percent", "log", "result", "heartbeat_at"])
+        current = Operation.objects.filter(pk=op.pk).values_list("state", flat=True).first()
+        if current == State.CANCELLED:
+            raise OperationCancelled
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(operation_id: int) -> Operation | None:
+    """Move a queued operation to running for this worker; None if it is not queued."""
+    with transaction.atomic():
+        op = Operation.objects.select_for_update().filter(pk=operation_id).first()
+        if op is None or op.state != State.QUEUED:
+            return None
+        now = timezone.now()
+        op.state = State.RUNNING
+        op.attempts += 1
+        op.worker = _worker_name()
+        op.heartbeat_at = now
+        op.started_at = op.started_at or now
+        op.log.append(
+            _line(
+                _("Attempt %(n)d started on %(worker)s") % {"n": op.attempts, "worker": op.worker}
+            )
+        )
+        op.save()
+    return op
+
+
+class _Heartbeat(threading.Thread):
+    """Touches heartbeat_at while the job runs: the reaper tells live jobs from lost ones by it."""
+
+    def __init__(self, op_id: int, worker: str) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{op_id}")
+        self.op_id, self.worker = op_id, worker
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(settings.STACKDESK_OPERATION_HEARTBEAT):
+                Operation.objects.filter(
+                    pk=self.op_id, state=State.RUNNING, worker=self.worker
+                ).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+
+def finish(op: Operation, state: str, error: str = "", log: str = "") -> None:
+    op.state = state
+    op.error = error
+    op.credential = ""
+    op.finished_at = timezone.now()
+    if state == State.SUCCEEDED:
+        op.percent = 100
+    if log:
+        op.log.append(_line(log))
+    op.save()
+
+
+def requeue(op: Operation, reason: str, delay: float) -> None:
+    op.state = State.QUEUED
+    op.step = _("Waiting to retry")
+    op.log.append(_line(reason))
+    op.save()
+    _send(op, countdown=delay)
+
+
+def _backoff(attempts: int) -> float:
+    return float(min(300, 5 * 2 ** max(0, attempts - 1)))
+
+
+@contextmanager
+def running(operation_id: int) -> Iterator[Job | None]:
+    close_old_connections()
+    op = claim(operation_id)
+    if op is None:
+        yield None
+        return
+    heartbeat = _Heartbeat(op.pk, op.worker)
+    heartbeat.start()
+    job = Job(op)
+    try:
+        yield job
+    except OperationCancelled:
+        op.log.append(_line(_("Stopped: cancelled by the user.")))
+        op.credential = ""
+        op.finished_at = timezone.now()
+        op.save(update_fields=["log", "credential", "finished_at"])
+    except CloudUnavailable as exc:
+        if op.attempts < settings.STACKDESK_OPERATION_MAX_ATTEMPTS:
+            delay = _backoff(op.attempts)
+            requeue(
+                op,
+                _("The cloud did not answer (%(error)s); retrying in %(s)d s.")
+                % {"error": exc, "s": delay},
+                delay,
+            )
+        else:
+            finish(op, State.FAILED, str(exc))
+    except CloudError as exc:
+        finish(op, State.FAILED, str(exc))
+    except SoftTimeLimitExceeded:
+        finish(op, State.FAILED, _("The job took longer than its time limit and was stopped."))
+    except Exception as exc:
+        # Anything unexpected: the row must not stay "running" forever. Record it, then let
+        # Celery log the traceback.
+        finish(op, State.FAILED, _("Internal error: %(error)s") % {"error": exc.__class__.__name__})
+        raise
+    else:
+        op.refresh_from_db(fields=["state"])
+        if op.state == State.RUNNING:
+            finish(op, State.SUCCEEDED)
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join()
+
+
+def cancel_operation(op: Operation) -> bool:
+    """Cancel a queued or running job. A running job stops at its next progress report."""
+    updated = Operation.objects.filter(pk=op.pk, state__in=[State.QUEUED, State.RUNNING]).update(
+        state=State.CANCELLED,
+        finished_at=timezone.now(),
+        credential="",
+        step=_("Cancelled"),
+    )
+    return updated == 1
+
+
+def reap_stale_operations() -> list[int]:
+    """Requeue (or fail) running jobs whose worker stopped sending heartbeats."""
+    cutoff = timezone.now() - timedelta(seconds=settings.STACKDESK_OPERATION_STALE_AFTER)
+    reaped = []
+    for op in Operation.objects.filter(state=State.RUNNING, heartbeat_at__lt=cutoff):
+        with transaction.atomic():
+            fresh = Operation.objects.select_for_update().get(pk=op.pk)
+            if fresh.state != State.RUNNING or (
+                fresh.heartbeat_at and fresh.heartbeat_at >= cutoff
+            ):
+                continue
+            reason = _("The worker running this job (%(worker)s) stopped answering.") % {
+                "worker": fresh.worker
+            }
+            if fresh.attempts < settings.STACKDESK_OPERATION_MAX_ATTEMPTS:
+                requeue(fresh, reason, delay=0)
+            else:
+                finish(
+                    fresh,
+                    State.FAILED,
+                    reason
+                    + " "
+                    + _("It was tried %(n)d times; giving up.") % {"n": fresh.attempts},
+                )
+        reaped.append(op.pk)
+    if reaped:
+        logger.warning("reaped stale operations %s", reaped)
+    return reaped

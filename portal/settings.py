@@ -1,0 +1,198 @@
+"""Stackdesk settings: one file, driven by environment variables.
+
+With no environment at all the portal runs on SQLite with an embedded Celery broker
+(kombu's SQLAlchemy transport on a second SQLite file), so a bare checkout needs nothing
+else. DATABASE_URL switches to PostgreSQL, REDIS_URL to Redis for the broker and cache.
+Secrets are never in this file: they come from the environment or are generated once
+into the state folder (STACKDESK_STATE).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.utils.translation import gettext_lazy as _
+from xstatic.pkg import bootstrap as xstatic_bootstrap
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("STACKDESK_STATE", BASE_DIR / ".state"))
+STATE_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _state_secret(env_name: str, filename: str, generate: str) -> str:
+    """A secret from the environment, or generated once into the state folder (mode 0600)."""
+    if value := os.environ.get(env_name):
+        return value
+    path = STATE_DIR / filename
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(generate)
+    return path.read_text().strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+
+
+SECRET_KEY = _state_secret("DJANGO_SECRET_KEY", "secret_key", secrets.token_urlsafe(50))
+# Fernet key that encrypts stored Keystone tokens (sessions and operations).
+CREDENTIAL_KEY = _state_secret(
+    "STACKDESK_CREDENTIAL_KEY", "credential_key", Fernet.generate_key().decode()
+)
+DEBUG = _env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "portal",
+    "projects",
+    "quotas",
+    "images",
+    "network",
+    "compute",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal.identity.KeystoneSessionMiddleware",
+    "portal.errors.CloudErrorMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.messages.context_processors.messages",
+                "portal.navigation.context",
+            ],
+            "builtins": [
+                "django.templatetags.i18n",
+                "django.templatetags.static",
+                "django_htmx.templatetags.django_htmx",
+                "template_partials.templatetags.partials",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{STATE_DIR / 'portal.sqlite3'}", conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(STATE_DIR / "cache"),
+        }
+    }
+
+# Sessions live in the database; the cookie carries only the session key. The Keystone
+# token inside the session is encrypted again with CREDENTIAL_KEY (portal/crypto.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("STACKDESK_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = 60 * 60 * 24
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("STACKDESK_STATIC_ROOT", STATE_DIR / "static"))
+# Bootstrap comes from the XStatic-Bootstrap package (how OpenStack ships web assets on PyPI);
+# htmx from django-htmx. Nothing is loaded from a CDN.
+STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic_bootstrap.BASE_DIR)]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Serve from the finders too, so a checkout works before collectstatic has run.
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- OpenStack -------------------------------------------------------------------------
+# Clouds come from a clouds.yaml (openstacksdk's search path, or OS_CLIENT_CONFIG_FILE), or
+# from OS_AUTH_URL-style variables. STACKDESK_CLOUDS limits which clouds.yaml entries are
+# offered at sign-in (comma separated); only their auth_url, region and interface are used,
+# never their credentials, except STACKDESK_SERVICE_CLOUD: the portal's own service user.
+STACKDESK_CLOUDS = [c for c in os.environ.get("STACKDESK_CLOUDS", "").split(",") if c]
+STACKDESK_SERVICE_CLOUD = os.environ.get("STACKDESK_SERVICE_CLOUD", "")
+STACKDESK_DEFAULT_DOMAIN = os.environ.get("STACKDESK_DEFAULT_DOMAIN", "Default")
+# Seconds before the token's real expiry at which the session is treated as expired, so a
+# page never starts work with a token that dies half-way.
+STACKDESK_TOKEN_MARGIN = int(os.environ.get("STACKDESK_TOKEN_MARGIN", "30"))
+STACKDESK_CLOUD_TIMEOUT = float(os.environ.get("STACKDESK_CLOUD_TIMEOUT", "30"))
+
+# --- Celery (long jobs) ----------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or f"sqlalchemy+sqlite:///{STATE_DIR / 'broker.sqlite3'}"
+CELERY_TASK_IGNORE_RESULT = True  # progress lives on the Operation row, not a result backend
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("STACKDESK_TASK_SOFT_TIME_LIMIT", "3300"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("STACKDESK_TASK_TIME_LIMIT", "3600"))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An operation whose worker stopped sending heartbeats for this long is requeued (or failed
+# once it has used its attempts); see portal/operations.py.
+STACKDESK_OPERATION_STALE_AFTER = int(os.environ.get("STACKDESK_OPERATION_STALE_AFTER", "90"))
+STACKDESK_OPERATION_HEARTBEAT = int(os.environ.get("STACKDESK_OPERATION_HEARTBEAT", "10"))
+STACKDESK_OPERATION_MAX_ATTEMPTS = int(os.environ.get("STACKDESK_OPERATION_MAX_ATTEMPTS", "3"))
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-operations": {
+        "task": "portal.tasks.reap_operations",
+        "schedule": float(os.environ.get("STACKDESK_REAP_EVERY", "30")),
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("STACKDESK_LOG_LEVEL", "INFO")},
+    # keystoneauth logs request headers at DEBUG (tokens included): keep it at WARNING.
+    "loggers": {"keystoneauth": {"level": "WARNING"}, "openstack": {"level": "WARNING"}},
+}

@@ -1,0 +1,29 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from portal import views
+
+portal_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("auth/sign-in/", views.sign_in, name="sign-in"),
+        path("auth/project/", views.choose_project, name="choose-project"),
+        path("auth/switch-project/", views.switch_project, name="switch-project"),
+        path("auth/sign-out/", views.sign_out, name="sign-out"),
+        path("operations/", views.operations, name="operations"),
+        path("operations/<int:pk>/", views.operation, name="operation"),
+        path("operations/<int:pk>/cancel/", views.cancel, name="cancel-operation"),
+        path("healthz", views.healthz, name="healthz"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("", include(portal_patterns)),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("project/", include("projects.urls")),
+    path("quotas/", include("quotas.urls")),
+    path("images/", include("images.urls")),
+    path("network/", include("network.urls")),
+    path("compute/", include("compute.urls")),
+]

@@ -1,0 +1,230 @@
+"""Sign-in, project choice and switching, sign-out, and the operations pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portal import cloud
+from portal.crypto import seal, unseal
+from portal.errors import CloudUnavailable, Rejected, SignInRequired
+from portal.forms import ProjectChoiceForm, SignInForm
+from portal.identity import (
+    SESSION_PENDING,
+    PortalRequest,
+    login_required,
+    me,
+    safe_next,
+    session_credential,
+    sign_out_locally,
+    start_session,
+)
+from portal.models import Operation, Preference
+from portal.operations import cancel_operation
+
+HOME = "projects:overview"
+
+
+def _next_url(request: PortalRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next")
+    return safe_next(request, candidate) or reverse(HOME)
+
+
+def _remember_project(cloud_key: str, user_id: str, project_id: str) -> None:
+    Preference.objects.update_or_create(
+        cloud_key=cloud_key, user_id=user_id, defaults={"last_project_id": project_id}
+    )
+
+
+def _preferred_project(
+    cloud_key: str, user_id: str, projects: list[cloud.ProjectRef]
+) -> str | None:
+    if len(projects) == 1:
+        return projects[0].id
+    pref = Preference.objects.filter(cloud_key=cloud_key, user_id=user_id).first()
+    if pref and any(p.id == pref.last_project_id for p in projects):
+        return pref.last_project_id
+    return None
+
+
+def _enter_project(
+    request: PortalRequest,
+    where: cloud.Cloud,
+    unscoped_token: str,
+    project_id: str,
+    projects: list[cloud.ProjectRef],
+) -> None:
+    scoped = cloud.scope_token(where, unscoped_token, project_id)
+    start_session(request, where, scoped, projects, unscoped_token)
+    _remember_project(where.key, scoped.user_id, project_id)
+
+
+def sign_in(request: PortalRequest) -> HttpResponse:
+    if request.identity is not None:
+        return HttpResponseRedirect(_next_url(request))
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        where = next(c for c in cloud.available_clouds() if c.key == data["cloud"])
+        try:
+            if data["method"] == SignInForm.METHOD_APP_CREDENTIAL:
+                scoped = cloud.app_credential_sign_in(
+                    where, data["credential_id"], data["credential_secret"]
+                )
+                ref = cloud.ProjectRef(scoped.project_id, scoped.project_name, "")
+                start_session(request, where, scoped, [ref], unscoped_token="")
+                return HttpResponseRedirect(_next_url(request))
+            unscoped = cloud.password_sign_in(
+                where, data["username"], data["password"], data["domain"]
+            )
+            projects = cloud.list_user_projects(where, unscoped.token)
+            if not projects:
+                cloud.revoke_token(where, unscoped.token)
+                raise cloud.AuthFailed(
+                    "no_projects",
+                    _(
+                        "You signed in as %(user)s, but you are not a member of any project. "
+                        "Ask an administrator to add you to one."
+                    )
+                    % {"user": unscoped.user_name},
+                )
+            chosen = _preferred_project(where.key, unscoped.user_id, projects)
+            if chosen:
+                _enter_project(request, where, unscoped.token, chosen, projects)
+                return HttpResponseRedirect(_next_url(request))
+            request.session[SESSION_PENDING] = seal(
+                {
+                    "cloud": where.key,
+                    "token": unscoped.token,
+                    "user_id": unscoped.user_id,
+                    "user_name": unscoped.user_name,
+                    "projects": [p.__dict__ for p in projects],
+                    "next": _next_url(request),
+                }
+            )
+            return redirect("portal:choose-project")
+        except cloud.AuthFailed as exc:
+            form.add_error(None, exc.message)
+        except (SignInRequired, Rejected, CloudUnavailable) as exc:
+            form.add_error(None, exc.message)
+    context = {"form": form, "next": request.GET.get("next", "")}
+    return render(request, "portal/sign_in.html", context, status=400 if form.errors else 200)
+
+
+def choose_project(request: PortalRequest) -> HttpResponse:
+    pending = unseal(request.session.get(SESSION_PENDING, ""))
+    if pending is None:
+        return redirect("portal:sign-in")
+    projects = [cloud.ProjectRef(**p) for p in pending["projects"]]
+    form = ProjectChoiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project_id = form.cleaned_data["project_id"]
+        if not any(p.id == project_id for p in projects):
+            form.add_error(None, _("You are not a member of that project."))
+        else:
+            where = cloud.find_cloud(pending["cloud"])
+            _enter_project(request, where, pending["token"], project_id, projects)
+            return HttpResponseRedirect(pending["next"])
+    context = {"projects": projects, "user_name": pending["user_name"], "form": form}
+    return render(request, "portal/choose_project.html", context)
+
+
+@require_POST
+@login_required
+def switch_project(request: PortalRequest) -> HttpResponse:
+    identity = me(request)
+    project_id = request.POST.get("project_id", "")
+    if not any(p.id == project_id for p in identity.projects):
+        messages.error(request, _("You are not a member of that project."))
+        return redirect(HOME)
+    unscoped = session_credential(request).get("unscoped")
+    if not unscoped:
+        messages.error(request, _("An application credential works in its own project only."))
+        return redirect(HOME)
+    where = cloud.find_cloud(identity.cloud_key)
+    _enter_project(request, where, unscoped, project_id, list(identity.projects))
+    name = next(p.name for p in identity.projects if p.id == project_id)
+    messages.success(request, _("Switched to project %(name)s.") % {"name": name})
+    return redirect(HOME)
+
+
+@require_POST
+def sign_out(request: PortalRequest) -> HttpResponse:
+    if request.identity is not None:
+        where = cloud.find_cloud(request.identity.cloud_key)
+        credential = session_credential(request)
+        try:
+            for token in {credential["token"], credential.get("unscoped") or ""} - {""}:
+                cloud.revoke_token(where, token)
+        except CloudUnavailable:
+            messages.warning(
+                request,
+                _(
+                    "Keystone could not be reached; your token was not "
+                    "revoked but this session has ended."
+                ),
+            )
+    sign_out_locally(request)
+    messages.success(request, _("You have signed out."))
+    return redirect("portal:sign-in")
+
+
+def _visible_operations(request: PortalRequest) -> Q:
+    identity = me(request)
+    if identity.is_admin:
+        return Q()
+    return Q(user_id=identity.user_id, cloud_key=identity.cloud_key)
+
+
+@require_GET
+@login_required
+def operations(request: PortalRequest) -> HttpResponse:
+    ops = Operation.objects.filter(_visible_operations(request)).defer("credential", "log")
+    page = Paginator(ops, 50).get_page(request.GET.get("page"))
+    return render(request, "portal/operations.html", {"page": page})
+
+
+@require_GET
+@login_required
+def operation(request: PortalRequest, pk: int) -> HttpResponse:
+    op = get_object_or_404(Operation.objects.filter(_visible_operations(request)), pk=pk)
+    if request.htmx and not request.htmx.boosted:
+        part = "card" if request.GET.get("part") == "card" else "row"
+        template = f"portal/operation.html#{part}"
+        # 286 tells htmx to stop polling: the job is over.
+        return render(request, template, {"op": op}, status=286 if op.is_finished else 200)
+    return render(request, "portal/operation.html", {"op": op})
+
+
+@require_POST
+@login_required
+def cancel(request: PortalRequest, pk: int) -> HttpResponse:
+    op = get_object_or_404(Operation.objects.filter(_visible_operations(request)), pk=pk)
+    if cancel_operation(op):
+        messages.info(request, _("The job was cancelled."))
+    else:
+        messages.warning(request, _("The job had already finished."))
+    if request.htmx:
+        op.refresh_from_db()
+        part = "card" if request.POST.get("part") == "card" else "row"
+        return render(request, f"portal/operation.html#{part}", {"op": op}, status=286)
+    return redirect("portal:operation", pk=op.pk)
+
+
+def home(request: PortalRequest) -> HttpResponse:
+    if request.identity is None:
+        return redirect("portal:sign-in")
+    return redirect(HOME)
+
+
+def healthz(request: PortalRequest) -> HttpResponse:
+    """For scripts waiting on the portal: answers once the database does."""
+    connection.ensure_connection()
+    return HttpResponse("ok", content_type="text/plain")

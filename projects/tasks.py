@@ -1,0 +1,58 @@
+"""refresh_project_counts: count a project's resources, one service call after another,
+reporting each as a step, and store the counts for the overview page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from celery import shared_task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from portal.gateways import job_gateway
+from portal.operations import Job, running
+from projects.gateway import ProjectsGateway
+from projects.models import ProjectCounts
+
+REFRESH_TITLE = gettext_noop("Refresh resource counts")
+
+# (result key, label, service type needed, gateway method)
+COUNTERS: list[tuple[str, str, str, Callable[[ProjectsGateway], int]]] = [
+    ("servers", gettext_noop("Instances"), "compute", ProjectsGateway.count_servers),
+    ("volumes", gettext_noop("Volumes"), "block-storage", ProjectsGateway.count_volumes),
+    ("images", gettext_noop("Images"), "image", ProjectsGateway.count_images),
+    ("networks", gettext_noop("Networks"), "network", ProjectsGateway.count_networks),
+    ("routers", gettext_noop("Routers"), "network", ProjectsGateway.count_routers),
+    ("floating_ips", gettext_noop("Floating IPs"), "network", ProjectsGateway.count_floating_ips),
+    (
+        "security_groups",
+        gettext_noop("Security groups"),
+        "network",
+        ProjectsGateway.count_security_groups,
+    ),
+]
+
+
+def count_resources(job: Job) -> None:
+    gw = job_gateway(job, ProjectsGateway)
+    for index, (key, label, service, count) in enumerate(COUNTERS):
+        if key in job.result:  # counted by an earlier attempt: do not count again
+            continue
+        job.progress(
+            step=_("Counting %(what)s") % {"what": _(label)}, percent=index * 100 // len(COUNTERS)
+        )
+        job.result[key] = count(gw) if gw.has_service(service) else None
+        job.progress(log=f"{key}: {job.result[key]}")
+    ProjectCounts.objects.update_or_create(
+        cloud_key=job.op.cloud_key,
+        project_id=job.op.project_id,
+        defaults={"counts": job.result, "refreshed_at": timezone.now(), "operation": job.op},
+    )
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_project_counts(operation_id: int) -> None:
+    with running(operation_id) as job:
+        if job is not None:
+            count_resources(job)

@@ -251,9 +251,12 @@ def domain_exists(cloud: Cloud, name: str) -> bool | None:
         return None
     try:
         identity: Any = conn.identity  # the v3 proxy; the SDK types it as v2 | v3
-        return identity.find_domain(name, ignore_missing=True) is not None
+        identity.find_domain(name, ignore_missing=False)
+    except openstack.exceptions.NotFoundException:
+        return False
     except (openstack.exceptions.SDKException, ks_exc.ClientException):
         return None
+    return True
 
 
 def list_user_projects(cloud: Cloud, token: str) -> list[ProjectRef]:

@@ -81,9 +81,10 @@ class CloudErrorMiddleware:
             messages.warning(request, _("Your session has ended. Please sign in again."))
             return redirect_to_sign_in(request)
         context = {"title": error_title(exc), "message": exc.message, "status": exc.status}
-        template = (
-            "portal/error.html#message"
-            if request.headers.get("HX-Request")
-            else ("portal/error.html")
-        )
-        return render(request, template, context, status=exc.status)
+        if request.headers.get("HX-Request"):
+            # Show the reason in the page's message area, whatever the request targeted.
+            response = render(request, "portal/error.html#message", context, status=exc.status)
+            response["HX-Retarget"] = "#flash-messages"
+            response["HX-Reswap"] = "beforeend"
+            return response
+        return render(request, "portal/error.html", context, status=exc.status)

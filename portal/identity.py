@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -30,7 +30,7 @@ from portal import cloud
 from portal.crypto import seal, unseal
 from portal.errors import SignInRequired
 
-P = ParamSpec("P")
+V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 SESSION_IDENTITY = "stackdesk.identity"
 SESSION_CREDENTIAL = "stackdesk.credential"
@@ -185,25 +185,21 @@ def redirect_to_sign_in(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("portal:sign-in") + "?" + urlencode({"next": wanted}))
 
 
-def login_required(
-    view: Callable[Concatenate[PortalRequest, P], HttpResponse],
-) -> Callable[Concatenate[PortalRequest, P], HttpResponse]:
+def login_required(view: V) -> V:
     @functools.wraps(view)
-    def wrapped(request: PortalRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapped(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.identity is None:
             return redirect_to_sign_in(request)
         return view(request, *args, **kwargs)
 
-    return wrapped
+    return cast(V, wrapped)
 
 
-def admin_required(
-    view: Callable[Concatenate[PortalRequest, P], HttpResponse],
-) -> Callable[Concatenate[PortalRequest, P], HttpResponse]:
+def admin_required(view: V) -> V:
     """Admin pages re-check the admin role on every request; the cloud's policy still decides."""
 
     @functools.wraps(view)
-    def wrapped(request: PortalRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapped(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.identity is None:
             return redirect_to_sign_in(request)
         if not request.identity.is_admin:
@@ -215,4 +211,4 @@ def admin_required(
             return render(request, "portal/error.html", context, status=403)
         return view(request, *args, **kwargs)
 
-    return wrapped
+    return cast(V, wrapped)

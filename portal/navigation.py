@@ -92,6 +92,7 @@ NAVIGATION = (
                 (
                     Entry(_("Defaults"), "quotas:defaults"),
                     Entry(_("System Health"), "compute:admin-health"),
+                    Entry(_("All Operations"), "portal:admin-operations"),
                 ),
             ),
         ),

@@ -115,6 +115,9 @@ class Job:
     def progress(self, step: str | None = None, percent: int | None = None, log: str = "") -> None:
         """Record progress (and the result so far); stop here if the user cancelled."""
         op = self.op
+        current = Operation.objects.filter(pk=op.pk).values_list("state", flat=True).first()
+        if current == State.CANCELLED:
+            raise OperationCancelled
         if step is not None:
             op.step = step
         if percent is not None:
@@ -123,9 +126,6 @@ class Job:
             op.log.append(_line(log))
         op.heartbeat_at = timezone.now()
         op.save(update_fields=["step", "percent", "log", "result", "heartbeat_at"])
-        current = Operation.objects.filter(pk=op.pk).values_list("state", flat=True).first()
-        if current == State.CANCELLED:
-            raise OperationCancelled
 
 
 def _worker_name() -> str:

@@ -11,6 +11,7 @@ portal_patterns = (
         path("auth/switch-project/", views.switch_project, name="switch-project"),
         path("auth/sign-out/", views.sign_out, name="sign-out"),
         path("operations/", views.operations, name="operations"),
+        path("admin/operations/", views.admin_operations, name="admin-operations"),
         path("operations/<int:pk>/", views.operation, name="operation"),
         path("operations/<int:pk>/cancel/", views.cancel, name="cancel-operation"),
         path("healthz", views.healthz, name="healthz"),

@@ -19,6 +19,7 @@ from portal.forms import ProjectChoiceForm, SignInForm
 from portal.identity import (
     SESSION_PENDING,
     PortalRequest,
+    admin_required,
     login_required,
     me,
     safe_next,
@@ -183,12 +184,25 @@ def _visible_operations(request: PortalRequest) -> Q:
     return Q(user_id=identity.user_id, cloud_key=identity.cloud_key)
 
 
+def _operations_page(request: PortalRequest, everyone: bool) -> HttpResponse:
+    identity = me(request)
+    ops = Operation.objects.defer("credential", "log")
+    if not everyone:
+        ops = ops.filter(user_id=identity.user_id, cloud_key=identity.cloud_key)
+    page = Paginator(ops, 50).get_page(request.GET.get("page"))
+    return render(request, "portal/operations.html", {"page": page, "everyone": everyone})
+
+
 @require_GET
 @login_required
 def operations(request: PortalRequest) -> HttpResponse:
-    ops = Operation.objects.filter(_visible_operations(request)).defer("credential", "log")
-    page = Paginator(ops, 50).get_page(request.GET.get("page"))
-    return render(request, "portal/operations.html", {"page": page})
+    return _operations_page(request, everyone=False)
+
+
+@require_GET
+@admin_required
+def admin_operations(request: PortalRequest) -> HttpResponse:
+    return _operations_page(request, everyone=True)
 
 
 @require_GET

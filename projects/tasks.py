@@ -19,17 +19,17 @@ REFRESH_TITLE = gettext_noop("Refresh resource counts")
 
 # (result key, label, service type needed, gateway method)
 COUNTERS: list[tuple[str, str, str, Callable[[ProjectsGateway], int]]] = [
-    ("servers", gettext_noop("Instances"), "compute", ProjectsGateway.count_servers),
-    ("volumes", gettext_noop("Volumes"), "block-storage", ProjectsGateway.count_volumes),
-    ("images", gettext_noop("Images"), "image", ProjectsGateway.count_images),
-    ("networks", gettext_noop("Networks"), "network", ProjectsGateway.count_networks),
-    ("routers", gettext_noop("Routers"), "network", ProjectsGateway.count_routers),
-    ("floating_ips", gettext_noop("Floating IPs"), "network", ProjectsGateway.count_floating_ips),
+    ("servers", gettext_noop("Instances"), "compute", lambda gw: gw.count_servers()),
+    ("volumes", gettext_noop("Volumes"), "block-storage", lambda gw: gw.count_volumes()),
+    ("images", gettext_noop("Images"), "image", lambda gw: gw.count_images()),
+    ("networks", gettext_noop("Networks"), "network", lambda gw: gw.count_networks()),
+    ("routers", gettext_noop("Routers"), "network", lambda gw: gw.count_routers()),
+    ("floating_ips", gettext_noop("Floating IPs"), "network", lambda gw: gw.count_floating_ips()),
     (
         "security_groups",
         gettext_noop("Security groups"),
         "network",
-        ProjectsGateway.count_security_groups,
+        lambda gw: gw.count_security_groups(),
     ),
 ]
 

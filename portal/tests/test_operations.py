@@ -63,9 +63,9 @@ def test_cloud_unavailable_is_retried_then_fails(
 ) -> None:
     settings.STACKDESK_OPERATION_MAX_ATTEMPTS = 2  # type: ignore[attr-defined]
     op = make_op()
-    with django_capture_on_commit_callbacks(execute=False) as sent:  # type: ignore[operator]
-        with running(op.pk):
-            raise CloudUnavailable("503")
+    capture = django_capture_on_commit_callbacks(execute=False)  # type: ignore[operator]
+    with capture as sent, running(op.pk):
+        raise CloudUnavailable("503")
     op.refresh_from_db()
     assert op.state == State.QUEUED and len(sent) == 1  # sent again, with a countdown
     with running(op.pk):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.test import Client
-from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 from portal.identity import SESSION_CREDENTIAL, SESSION_IDENTITY
 from portal.models import Preference
 from portal.tests.fake_keystone import FakeKeystone
+
+if TYPE_CHECKING:  # a name the Django stubs give the test client's responses
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 pytestmark = pytest.mark.django_db
 

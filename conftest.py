@@ -140,7 +140,7 @@ def keystone(
         ks.add_user(persona.name, persona.name + "-pw", roles)
     ks.add_user("multi", "multi-pw", {"p-demo": ["member"], "p-study1": ["member"]})
     ks.add_user("lonely", "lonely-pw", {})
-    ks.add_user("stackdesk", "service-pw", {"p-service": ["service", "admin"]})
+    ks.add_user("stackdesk", "service-pw", {"p-service": ["service"], "system": ["reader"]})
     server, thread = serve(ks)
     settings.STACKDESK_SERVICE_CLOUD = "service"  # type: ignore[attr-defined]
     use_clouds(

@@ -339,12 +339,24 @@ def connect(cloud: Cloud, token: str, body: dict[str, Any]) -> Connection:
 
 @functools.cache
 def service_connection() -> Connection | None:
-    """The portal's own service user (STACKDESK_SERVICE_CLOUD), used only for what no user
-    token can do: telling an unknown domain apart at sign-in, and Keystone trusts for long
-    jobs. Never for a tenant's work."""
-    if not settings.STACKDESK_SERVICE_CLOUD:
+    """The portal's own service user (STACKDESK_SERVICE_CLOUD in clouds.yaml), system-scoped,
+    used only for what no user token can do: telling an unknown domain from a wrong password
+    at sign-in (it needs the system `reader` role). Never for a tenant's work."""
+    entry = (
+        _read_clouds_yaml().get(settings.STACKDESK_SERVICE_CLOUD)
+        if (settings.STACKDESK_SERVICE_CLOUD)
+        else None
+    )
+    if not entry:
         return None
-    return openstack.connect(cloud=settings.STACKDESK_SERVICE_CLOUD)
+    auth = {k: v for k, v in entry.get("auth", {}).items() if not k.startswith("project_")}
+    return openstack.connect(
+        load_yaml_config=False,
+        load_envvars=False,
+        region_name=entry.get("region_name"),
+        system_scope="all",
+        **auth,
+    )
 
 
 # --- SDK errors -> portal errors -----------------------------------------------------------

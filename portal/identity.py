@@ -211,4 +211,5 @@ def admin_required(view: V) -> V:
             return render(request, "portal/error.html", context, status=403)
         return view(request, *args, **kwargs)
 
+    wrapped.admin_only = True  # type: ignore[attr-defined]  # tests find admin views by it
     return cast(V, wrapped)

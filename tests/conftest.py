@@ -9,6 +9,7 @@ service user, as an operator would configure it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -84,14 +85,30 @@ def portal_clouds_yaml(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     cloud.service_connection.cache_clear()
 
 
+def sdk(persona: str) -> openstack.connection.Connection:
+    """A persona straight through openstacksdk (not the portal): to arrange and to check."""
+    entry = devcloud_entries()[PERSONA_CLOUDS[persona]]
+    return openstack.connect(
+        load_yaml_config=False,
+        load_envvars=False,
+        region_name=entry.get("region_name"),
+        **entry["auth"],
+    )
+
+
 @pytest.fixture(scope="session")
 def sdk_admin() -> openstack.connection.Connection:
-    """The devcloud's admin through openstacksdk directly: to arrange and to check."""
-    return openstack.connect(cloud=PERSONA_CLOUDS["admin"], config_files=[str(DEVCLOUD_CLOUDS)])
+    return sdk("admin")
 
 
-def sdk(persona: str) -> openstack.connection.Connection:
-    return openstack.connect(cloud=PERSONA_CLOUDS[persona], config_files=[str(DEVCLOUD_CLOUDS)])
+def page_errors(html: str) -> list[str]:
+    """The error messages a page shows (alerts and field errors), for assertion messages."""
+    return [
+        " ".join(m.split())
+        for m in re.findall(
+            r'class="(?:alert alert-danger|invalid-feedback)[^"]*"[^>]*>(.*?)</div>', html, re.S
+        )
+    ]
 
 
 def portal_sign_in(client: Client, persona: str, project_id: str = "") -> Client:
@@ -107,7 +124,7 @@ def portal_sign_in(client: Client, persona: str, project_id: str = "") -> Client
             "domain": "Default",
         },
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.status_code == 302, page_errors(response.content.decode())
     if response["Location"] == "/auth/project/":
         response = client.post("/auth/project/", {"project_id": project_id})
         assert response.status_code == 302
@@ -228,3 +245,102 @@ def browser_type_launch_args() -> dict[str, Any]:
             "--no-first-run",
         ],
     }
+
+
+# --- throwaway tenants ----------------------------------------------------------------------
+
+
+class Tenant:
+    """A project of its own with one user (roles as asked), made by the admin for one test and
+    deleted with everything in it afterwards. Tests that create resources use one, so that
+    tests running side by side never share quotas or names."""
+
+    def __init__(self, admin: openstack.connection.Connection, prefix: str, roles: tuple[str, ...]):
+        suffix = os.urandom(4).hex()
+        self.admin = admin
+        self.name = f"{prefix}-{suffix}"
+        self.username = f"{prefix}-user-{suffix}"
+        self.password = "pw-" + os.urandom(8).hex()
+        self.project = admin.identity.create_project(name=self.name, domain_id="default")
+        self.user = admin.identity.create_user(
+            name=self.username,
+            password=self.password,
+            domain_id="default",
+            default_project_id=self.project.id,
+        )
+        for role in roles:
+            admin.identity.assign_project_role_to_user(
+                self.project, self.user, admin.identity.find_role(role)
+            )
+        self.conn = openstack.connect(
+            load_yaml_config=False,
+            load_envvars=False,
+            auth_url=admin.auth["auth_url"],
+            username=self.username,
+            password=self.password,
+            project_id=self.project.id,
+            user_domain_name="Default",
+            region_name="RegionOne",
+        )
+
+    def sign_in(self, client: Client) -> Client:
+        response = client.post(
+            "/auth/sign-in/",
+            {
+                "method": "password",
+                "cloud": PORTAL_CLOUD_KEY,
+                "username": self.username,
+                "password": self.password,
+                "domain": "Default",
+            },
+        )
+        assert response.status_code == 302, page_errors(response.content.decode())
+        return client
+
+    def cleanup(self) -> None:
+        """Delete what the project holds (as admin, so nothing is hidden), then the project."""
+        a, pid = self.admin, self.project.id
+        for server in a.compute.servers(all_projects=True, project_id=pid):
+            a.compute.delete_server(server, force=True)
+        for server in a.compute.servers(all_projects=True, project_id=pid):
+            a.compute.wait_for_delete(server, wait=120)
+        for fip in a.network.ips(project_id=pid):
+            a.network.delete_ip(fip)
+        for router in a.network.routers(project_id=pid):
+            for port in a.network.ports(device_id=router.id):
+                if port.device_owner == "network:router_interface":
+                    a.network.remove_interface_from_router(router, port_id=port.id)
+            a.network.delete_router(router)
+        for port in a.network.ports(project_id=pid):
+            a.network.delete_port(port)
+        for network in a.network.networks(project_id=pid):
+            a.network.delete_network(network)
+        for group in a.network.security_groups(project_id=pid):
+            if group.name != "default":
+                a.network.delete_security_group(group)
+        if a.has_service("block-storage"):
+            for volume in a.block_storage.volumes(all_projects=True, project_id=pid):
+                a.block_storage.delete_volume(volume, force=True)
+        for image in a.image.images(owner=pid):
+            if image.is_protected:
+                a.image.update_image(image, is_protected=False)
+            a.image.delete_image(image)
+        for group in a.network.security_groups(project_id=pid):
+            a.network.delete_security_group(group)
+        a.identity.delete_user(self.user)
+        a.identity.delete_project(self.project)
+
+
+@pytest.fixture
+def make_tenant(sdk_admin: openstack.connection.Connection) -> Iterator[Any]:
+    """make_tenant(prefix="t", roles=("member", "reader")) -> Tenant, cleaned up after the test."""
+    made: list[Tenant] = []
+
+    def _make(prefix: str = "t", roles: tuple[str, ...] = ("member", "reader")) -> Tenant:
+        tenant = Tenant(sdk_admin, prefix, roles)
+        made.append(tenant)
+        return tenant
+
+    yield _make
+    for tenant in made:
+        tenant.cleanup()

@@ -89,12 +89,15 @@ class FakeKeystone:
             "expires_at": record.expires_at.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
             "issued_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
         }
-        if record.project_id:
+        if record.project_id == "system":
+            body["system"] = {"all": True}
+        elif record.project_id:
             body["project"] = {
                 "id": record.project_id,
                 "name": self.projects[record.project_id],
                 "domain": {"id": "default", "name": "Default"},
             }
+        if record.project_id:
             body["roles"] = [
                 {"id": "r-" + r, "name": r} for r in user.roles.get(record.project_id, [])
             ]
@@ -168,6 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
             projects = [
                 {"id": pid, "name": ks.projects[pid], "domain_id": "default", "enabled": True}
                 for pid in caller.user.roles
+                if pid != "system"
             ]
             self._send(200, {"projects": projects})
         elif path == "/v3/auth/tokens":
@@ -225,7 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
             if found and found[0] == cred.get("secret"):
                 user, project_id = found[1], found[2]
         scope = auth.get("scope")
-        if isinstance(scope, dict) and "project" in scope:
+        if isinstance(scope, dict) and "system" in scope:
+            project_id = "system"
+        elif isinstance(scope, dict) and "project" in scope:
             wanted = scope["project"]
             project_id = wanted.get("id") or next(
                 (i for i, n in ks.projects.items() if n == wanted.get("name")), "unknown"

@@ -255,9 +255,10 @@ class Tenant:
     deleted with everything in it afterwards. Tests that create resources use one, so that
     tests running side by side never share quotas or names."""
 
-    def __init__(self, admin: openstack.connection.Connection, prefix: str, roles: tuple[str, ...]):
+    def __init__(self, admin: Any, prefix: str, roles: tuple[str, ...]) -> None:
         suffix = os.urandom(4).hex()
-        self.admin = admin
+        # Any: openstacksdk types its proxies as unions of API versions (v2 | v3 ...).
+        self.admin: Any = admin
         self.name = f"{prefix}-{suffix}"
         self.username = f"{prefix}-user-{suffix}"
         self.password = "pw-" + os.urandom(8).hex()

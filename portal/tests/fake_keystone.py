@@ -263,6 +263,6 @@ def serve(keystone: FakeKeystone) -> tuple[_Server, threading.Thread]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.keystone = keystone
     keystone.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     return server, thread

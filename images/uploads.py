@@ -1,0 +1,196 @@
+"""Chunked, resumable uploads: the one file on disk between the browser and Glance.
+
+The browser sends the file in chunks (POST, raw body, `X-Upload-Offset: <first byte>`); each
+chunk is copied in 1 MiB blocks into ONE file under the upload folder and `received` moves
+on once the chunk is whole. A dropped chunk is simply sent again from `received`, which the
+browser can ask for at any time. Meanwhile the upload_image job reads the same file with a
+FollowingReader that hands Glance the bytes already received and waits for the rest, so the
+image is streamed straight through: neither process ever holds more than a block.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from images.models import ImageUpload
+
+BLOCK = 1024 * 1024
+OPEN_STATES = (ImageUpload.State.RECEIVING, ImageUpload.State.RECEIVED)
+DEFAULT_MAX_BYTES = 64 * 1024**3
+DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def _setting(name: str, default: float) -> float:
+    """A Django setting if one is defined, else the environment variable of the same name."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name) or default
+    return float(value)
+
+
+def max_upload_bytes() -> int:
+    """STACKDESK_IMAGE_UPLOAD_MAX_BYTES: the largest file the portal accepts."""
+    return int(_setting("STACKDESK_IMAGE_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def chunk_bytes() -> int:
+    """The chunk size the browser is told to use (it may send less, never more than 4x)."""
+    return int(_setting("STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES", DEFAULT_CHUNK_BYTES))
+
+
+def stall_seconds() -> float:
+    """How long the upload job waits for the next bytes before it gives Glance up (Glance's
+    server drops an idle request body after its own socket timeout, 60 s on the devcloud);
+    the upload resumes in a new job when the browser comes back."""
+    return _setting("STACKDESK_IMAGE_UPLOAD_STALL_SECONDS", 30)
+
+
+class ChunkRefused(Exception):
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+class UploadStalled(Exception):
+    """No new bytes for stall_seconds(): the browser went away (for now)."""
+
+
+class UploadCancelled(Exception):
+    """The user cancelled the upload while the job was sending it."""
+
+
+class Body(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def write_chunk(upload: ImageUpload, offset: int, length: int, body: Body) -> int:
+    """Copy `length` bytes of `body` to the upload file at `offset`; returns the new received.
+
+    A chunk may start anywhere up to `received` (a resend after a dropped connection
+    overwrites bytes with the same bytes), never beyond it: there must be no hole.
+    """
+    if not upload.is_open:
+        raise ChunkRefused(_("This upload is over."), 410)
+    if offset > upload.received:
+        raise ChunkRefused(_("Chunk out of order: send from byte %(n)d.") % {"n": upload.received})
+    if length <= 0 or offset + length > upload.size or length > 4 * chunk_bytes():
+        raise ChunkRefused(_("The chunk does not fit the declared file size."), 400)
+    mode = "r+b" if upload.path.exists() else "wb"
+    copied = 0
+    with upload.path.open(mode) as out:
+        out.seek(offset)
+        while copied < length:
+            block = body.read(min(BLOCK, length - copied))
+            if not block:
+                break
+            out.write(block)
+            copied += len(block)
+    if copied < length:
+        raise ChunkRefused(_("The chunk arrived incomplete; send it again."), 400)
+    end = offset + length
+    # Only ever forwards: a late duplicate of an earlier chunk must not move it back.
+    ImageUpload.objects.filter(pk=upload.pk, received__lt=end).update(
+        received=end, updated_at=timezone.now()
+    )
+    upload.refresh_from_db(fields=["received", "state"])
+    if upload.received == upload.size and upload.state == ImageUpload.State.RECEIVING:
+        ImageUpload.objects.filter(pk=upload.pk).update(state=ImageUpload.State.RECEIVED)
+        upload.state = ImageUpload.State.RECEIVED
+    return upload.received
+
+
+def read_head(upload: ImageUpload, n: int) -> bytes:
+    with upload.path.open("rb") as f:
+        return f.read(n)
+
+
+def discard(upload: ImageUpload, state: str) -> None:
+    upload.path.unlink(missing_ok=True)
+    ImageUpload.objects.filter(pk=upload.pk).update(state=state, updated_at=timezone.now())
+
+
+def discard_stale(hours: int = 24) -> int:
+    """Forget uploads nobody has touched for a day (the browser never came back)."""
+    cutoff = timezone.now() - timedelta(hours=hours)
+    stale = ImageUpload.objects.filter(
+        state__in=[ImageUpload.State.RECEIVING, ImageUpload.State.RECEIVED],
+        updated_at__lt=cutoff,
+    )
+    count = 0
+    for upload in stale:
+        discard(upload, ImageUpload.State.CANCELLED)
+        count += 1
+    return count
+
+
+class FollowingReader:
+    """A file-like view of an upload that is still arriving: read() returns received bytes
+    and blocks (polling the row) for bytes not yet received. len() is the declared size, so
+    the HTTP client sends a Content-Length and streams read() blocks as they come."""
+
+    POLL = 0.2
+
+    def __init__(
+        self,
+        upload: ImageUpload,
+        on_progress: Callable[[int], None],
+        progress_every: float = 2.0,
+    ) -> None:
+        self.upload_id = upload.pk
+        self.size = upload.size
+        self.available = upload.received
+        self.file: Any = upload.path.open("rb")
+        self.pos = 0
+        self.on_progress = on_progress
+        self.progress_every = progress_every
+        self.last_report = time.monotonic()
+
+    def __len__(self) -> int:
+        return self.size
+
+    def close(self) -> None:
+        self.file.close()
+
+    def _wait_for_bytes(self) -> None:
+        stalled_since = time.monotonic()
+        while self.pos >= self.available:
+            row = ImageUpload.objects.filter(pk=self.upload_id).values("received", "state").first()
+            if row is None or row["state"] not in OPEN_STATES:
+                raise UploadCancelled
+            if row["received"] > self.available:
+                self.available = row["received"]
+                return
+            if time.monotonic() - stalled_since > stall_seconds():
+                raise UploadStalled
+            self._report(force=False)
+            time.sleep(self.POLL)
+
+    def _report(self, force: bool) -> None:
+        now = time.monotonic()
+        if force or now - self.last_report >= self.progress_every:
+            self.last_report = now
+            self.on_progress(self.pos)
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self.pos >= self.size:
+            return b""
+        if self.pos >= self.available:
+            self._wait_for_bytes()
+        want = self.available - self.pos
+        if size is not None and size >= 0:
+            want = min(want, size)
+        data: bytes = self.file.read(want)
+        if not data:  # the row says received, the file does not have it yet: look again
+            time.sleep(self.POLL)
+            data = self.file.read(want)
+        self.pos += len(data)
+        self._report(force=False)
+        return data

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
@@ -125,10 +126,9 @@ class CreateImageForm(ImageFieldsForm):
     # The browser's chunked upload sends the file's name and size instead of the file.
     file_name = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
     file_size = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-    url = forms.URLField(
+    url = forms.CharField(
         label=_("Image URL"),
         required=False,
-        assume_scheme="https",
         max_length=2048,
         help_text=_("The cloud downloads the image itself (http or https)."),
     )
@@ -136,9 +136,12 @@ class CreateImageForm(ImageFieldsForm):
     field_order = ["name", "description", "source", "file", "url"]
 
     def clean_url(self) -> str:
-        url: str = self.cleaned_data.get("url", "")
-        if url and not url.lower().startswith(("http://", "https://")):
+        url: str = self.cleaned_data.get("url", "").strip()
+        if not url:
+            return url
+        if not url.lower().startswith(("http://", "https://")):
             raise ValidationError(_("Only http:// and https:// addresses can be imported."))
+        URLValidator(schemes=["http", "https"], message=_("Enter a valid web address."))(url)
         return url
 
     def clean(self) -> dict[str, Any]:

@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 UPLOAD_TITLE = gettext_noop("Upload image")
 IMPORT_TITLE = gettext_noop("Import image from URL")
+# Seconds between progress reports while sending (each is one row update, and the moment a
+# cancel is noticed).
+PROGRESS_EVERY = 2.0
 # How long an import may take before the job gives up waiting for Glance.
 IMPORT_WAIT_SECONDS = 3000
 
@@ -92,17 +95,17 @@ def send_upload(job: Job) -> None:
             percent=sent * 100 // size if size else 0,
         )
 
-    reader = FollowingReader(upload, progress)
+    reader = FollowingReader(upload, progress, progress_every=PROGRESS_EVERY)
     try:
         gw.upload_image(image_id, reader)
     except UploadStalled:
         _delete_half_made(job, gw, _("the browser stopped sending"))
         raise Rejected(
             _(
-                "The browser stopped sending the file for %(s)d seconds. The unfinished image "
+                "The browser stopped sending the file for %(s)s seconds. The unfinished image "
                 "was deleted; open the upload again and choose the same file to resume."
             )
-            % {"s": stall_seconds()}
+            % {"s": f"{stall_seconds():g}"}
         ) from None
     except (UploadCancelled, OperationCancelled):
         _delete_half_made(job, gw, _("cancelled by the user"))

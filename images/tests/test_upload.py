@@ -1,0 +1,252 @@
+"""The chunked, resumable upload and the upload_image job, against the fake Glance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from images.models import ImageUpload
+from images.tasks import upload_image
+from images.tests.fakes import FakeImagesGateway
+from portal.errors import CloudUnavailable, Rejected
+from portal.models import Operation
+
+pytestmark = pytest.mark.django_db
+
+CHUNK = 64 * 1024  # the tests' configured chunk size
+DATA = b"QFI\xfb\x00\x00\x00\x03" + bytes(range(256)) * 1000  # 256 008 bytes: 4 chunks
+
+
+def start(client: Client, data: bytes = DATA, **changes: str) -> dict[str, Any]:
+    fields = {
+        "name": "cirros",
+        "source": "file",
+        "disk_format": "qcow2",
+        "container_format": "bare",
+        "min_disk": "0",
+        "min_ram": "0",
+        "visibility": "private",
+        "file_name": "cirros.qcow2",
+        "file_size": str(len(data)),
+        **changes,
+    }
+    response = client.post("/images/create/", fields, headers={"X-Upload-Mode": "chunked"})
+    assert response.status_code == 201, response.content.decode()[:2000]
+    state: dict[str, Any] = response.json()
+    return state
+
+
+def send(client: Client, state: dict[str, Any], data: bytes, offset: int, end: int) -> Any:
+    return client.post(
+        state["chunk_url"],
+        data[offset:end],
+        content_type="application/octet-stream",
+        headers={"X-Upload-Offset": str(offset)},
+    )
+
+
+def send_all(client: Client, state: dict[str, Any], data: bytes, offset: int = 0) -> None:
+    while offset < len(data):
+        response = send(client, state, data, offset, offset + CHUNK)
+        assert response.status_code == 200, response.content
+        offset = response.json()["received"]
+
+
+def run_job(upload: ImageUpload) -> Operation:
+    upload.refresh_from_db()
+    assert upload.operation is not None
+    upload_image(upload.operation.pk)
+    upload.operation.refresh_from_db()
+    return upload.operation
+
+
+def test_chunked_upload_end_to_end(
+    member_client: Client, fake: FakeImagesGateway, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        state = start(member_client)
+    assert len(sent) == 1  # the job is queued at once: it streams while the chunks arrive
+    assert (state["received"], state["size"], state["chunk_bytes"]) == (0, len(DATA), CHUNK)
+    upload = ImageUpload.objects.get()
+    assert upload.spec["name"] == "cirros" and upload.operation is not None
+
+    send_all(member_client, state, DATA)
+
+    upload.refresh_from_db()
+    assert upload.state == "received" and upload.path.read_bytes() == DATA
+    listing = member_client.get("/images/").content.decode()
+    assert "Uploads from your browser" in listing and "(100%)" in listing
+
+    op = run_job(upload)
+    assert op.state == "succeeded", (op.error, op.log)
+    (doc,) = fake.images.values()
+    assert doc["status"] == "active" and doc["size"] == len(DATA)
+    assert op.result["image_id"] == doc["id"] and op.result["status"] == "active"
+    assert fake.largest_read <= 64 * 1024  # the file is streamed in blocks, never whole
+    upload.refresh_from_db()
+    assert upload.state == "done" and not upload.path.exists()
+    assert "Uploads from your browser" not in member_client.get("/images/").content.decode()
+
+
+def test_resume_after_a_dropped_chunk(member_client: Client, fake: FakeImagesGateway) -> None:
+    state = start(member_client)
+    assert send(member_client, state, DATA, 0, CHUNK).json()["received"] == CHUNK
+    # A chunk from beyond what the portal has is refused with where to go on from.
+    skipped = send(member_client, state, DATA, 2 * CHUNK, 3 * CHUNK)
+    assert skipped.status_code == 409 and skipped.json()["received"] == CHUNK
+    # The browser asks, as it does after a dropped connection, and sends again.
+    status = member_client.get(state["status_url"], headers={"Accept": "application/json"})
+    assert status.json()["received"] == CHUNK
+    # A chunk sent twice (the answer was lost) is harmless.
+    assert send(member_client, state, DATA, 0, CHUNK).json()["received"] == CHUNK
+    send_all(member_client, state, DATA, offset=CHUNK)
+    upload = ImageUpload.objects.get()
+    assert upload.path.read_bytes() == DATA
+    assert run_job(upload).state == "succeeded"
+    assert next(iter(fake.images.values()))["size"] == len(DATA)
+
+
+def test_chunks_that_do_not_fit_are_refused(member_client: Client, fake: FakeImagesGateway) -> None:
+    state = start(member_client)
+    too_far = send(member_client, state, DATA + b"extra", 0, len(DATA) + 5)
+    assert too_far.status_code == 400
+    assert "does not fit the declared file size" in too_far.json()["error"]
+    no_offset = member_client.post(
+        state["chunk_url"], b"x", content_type="application/octet-stream"
+    )
+    assert no_offset.status_code == 400
+    assert member_client.get(state["chunk_url"]).status_code == 405  # POST only
+
+
+def test_wrong_format_is_refused_at_the_first_chunk(
+    member_client: Client, fake: FakeImagesGateway, django_capture_on_commit_callbacks: Any
+) -> None:
+    random_bytes = bytes(range(256)) * 512
+    with django_capture_on_commit_callbacks(execute=False):
+        state = start(member_client, random_bytes)
+        response = send(member_client, state, random_bytes, 0, CHUNK)
+    assert response.status_code == 415
+    assert response.json() == {
+        "error": "The file is not a QCOW2 image (it has no QCOW2 header).",
+        "field": "disk_format",
+    }
+    upload = ImageUpload.objects.get()
+    assert upload.state == "failed" and not upload.path.exists()
+    assert upload.operation is not None
+    upload.operation.refresh_from_db()
+    assert upload.operation.state == "cancelled"
+    later = send(member_client, state, random_bytes, CHUNK, 2 * CHUNK)
+    assert later.status_code == 410
+
+
+def test_glance_refusal_fails_the_job_with_its_reason_and_leaves_no_image(
+    member_client: Client, fake: FakeImagesGateway
+) -> None:
+    # Past the portal's look at the first bytes, Glance inspects the whole stream.
+    state = start(member_client, DATA, disk_format="vhd")
+    send_all(member_client, state, DATA)
+    fake.failures["upload_image"] = Rejected(
+        "415 Unsupported Media Type: Image disk_format vhd does not match stream data qcow2",
+        415,
+    )
+    op = run_job(ImageUpload.objects.get())
+    assert op.state == "failed"
+    assert "Image disk_format vhd does not match stream data qcow2" in op.error
+    assert fake.images == {}  # no orphaned image
+    upload = ImageUpload.objects.get()
+    assert upload.state == "failed" and not upload.path.exists()
+    listing = member_client.get("/images/").content.decode()
+    assert "Uploads from your browser" not in listing
+
+
+def test_quota_refusal(member_client: Client, fake: FakeImagesGateway) -> None:
+    fake.failures["create_image"] = Rejected("413 Request Entity Too Large: image quota", 413)
+    state = start(member_client)
+    send_all(member_client, state, DATA)
+    op = run_job(ImageUpload.objects.get())
+    assert op.state == "failed" and "image quota" in op.error and fake.images == {}
+
+
+def test_a_browser_that_stops_sending_is_given_up_and_can_resume(
+    member_client: Client, fake: FakeImagesGateway, django_capture_on_commit_callbacks: Any
+) -> None:
+    state = start(member_client)
+    send(member_client, state, DATA, 0, CHUNK)
+    upload = ImageUpload.objects.get()
+    first = run_job(upload)  # the job sends what there is, then waits 0.5 s in vain
+    assert first.state == "failed"
+    assert "The browser stopped sending the file for 0.5 seconds" in first.error
+    assert fake.images == {}  # the half-made image was deleted
+    upload.refresh_from_db()
+    assert upload.state == "receiving" and upload.path.exists()  # kept for the resume
+
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        send_all(member_client, state, DATA, offset=CHUNK)
+    assert len(sent) == 1  # the next chunk started a new job
+    second = run_job(upload)
+    assert second.pk != first.pk and second.state == "succeeded"
+    assert next(iter(fake.images.values()))["size"] == len(DATA)
+
+
+def test_cloud_unavailable_retries_from_the_file(
+    member_client: Client, fake: FakeImagesGateway, django_capture_on_commit_callbacks: Any
+) -> None:
+    state = start(member_client)
+    send_all(member_client, state, DATA)
+    fake.failures["upload_image"] = CloudUnavailable("503 Service Unavailable")
+    upload = ImageUpload.objects.get()
+    with django_capture_on_commit_callbacks(execute=False):
+        op = run_job(upload)
+    assert op.state == "queued" and "retrying in 5 s" in op.log[-1][1]
+    assert fake.images == {} and upload.path.exists()
+    del fake.failures["upload_image"]
+    op = run_job(upload)
+    assert op.state == "succeeded" and op.attempts == 2
+    assert len(fake.images) == 1
+
+
+def test_cancel_an_upload(member_client: Client, fake: FakeImagesGateway) -> None:
+    state = start(member_client)
+    send(member_client, state, DATA, 0, CHUNK)
+    upload = ImageUpload.objects.get()
+    response = member_client.post(state["cancel_url"], headers={"Accept": "application/json"})
+    assert response.json()["state"] == "cancelled"
+    upload.refresh_from_db()
+    assert upload.state == "cancelled" and not upload.path.exists()
+    assert upload.operation is not None
+    op = run_job(upload)
+    assert op.state == "cancelled" and fake.images == {}  # the job never made an image
+
+
+def test_cancel_while_the_job_sends(
+    member_client: Client, fake: FakeImagesGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("images.tasks.PROGRESS_EVERY", 0)
+    state = start(member_client)
+    send_all(member_client, state, DATA)
+    upload = ImageUpload.objects.get()
+
+    def cancel_midway(image_id: str, data: Any) -> None:
+        data.read(CHUNK)
+        member_client.post(state["cancel_url"])
+        data.read(CHUNK)  # the job notices on its next look at the row
+
+    fake.upload_image = cancel_midway  # type: ignore[method-assign]
+    upload.refresh_from_db()
+    upload.path.write_bytes(DATA)
+    op = run_job(upload)
+    assert op.state == "cancelled" and fake.images == {}
+    assert any("cancelled by the user" in line for _t, line in op.log)
+
+
+def test_uploads_are_private_to_their_user(
+    member_client: Client, outsider_client: Client, fake: FakeImagesGateway
+) -> None:
+    state = start(member_client)
+    assert outsider_client.get(state["status_url"]).status_code == 404
+    assert send(outsider_client, state, DATA, 0, CHUNK).status_code == 404
+    assert outsider_client.post(state["cancel_url"]).status_code == 404
+    page = member_client.get(state["status_url"]).content.decode()
+    assert "Choose the same file to continue the upload" in page and "cirros.qcow2" in page

@@ -1,9 +1,93 @@
 from django.urls import path
 
-from projects import views
+from projects import admin_views, views
 
 app_name = "projects"
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("overview/refresh-counts/", views.refresh_project_counts, name="refresh-project-counts"),
+    path("app-credentials/", views.list_app_credentials, name="list-app-credentials"),
+    path("app-credentials/create/", views.create_app_credential, name="create-app-credential"),
+    path(
+        "app-credentials/<str:credential_id>/delete/",
+        views.delete_app_credential,
+        name="delete-app-credential",
+    ),
+    # Identity (admins)
+    path("identity/projects/", admin_views.list_projects, name="list-projects"),
+    path("identity/projects/create/", admin_views.create_project, name="create-project"),
+    path("identity/projects/quotas/", admin_views.apply_quotas, name="apply-quotas"),
+    path("identity/projects/<str:project_id>/", admin_views.show_project, name="show-project"),
+    path(
+        "identity/projects/<str:project_id>/edit/",
+        admin_views.update_project,
+        name="update-project",
+    ),
+    path(
+        "identity/projects/<str:project_id>/enabled/",
+        admin_views.update_project_enabled,
+        name="update-project-enabled",
+    ),
+    path(
+        "identity/projects/<str:project_id>/delete/",
+        admin_views.delete_project,
+        name="delete-project",
+    ),
+    path(
+        "identity/projects/<str:project_id>/quotas/",
+        admin_views.update_quotas,
+        name="update-quotas",
+    ),
+    path(
+        "identity/projects/<str:project_id>/users/",
+        admin_views.assign_project_role_to_user,
+        name="assign-project-role-to-user",
+    ),
+    path(
+        "identity/projects/<str:project_id>/users/remove/",
+        admin_views.unassign_project_role_from_user,
+        name="unassign-project-role-from-user",
+    ),
+    path(
+        "identity/projects/<str:project_id>/groups/",
+        admin_views.assign_project_role_to_group,
+        name="assign-project-role-to-group",
+    ),
+    path(
+        "identity/projects/<str:project_id>/groups/remove/",
+        admin_views.unassign_project_role_from_group,
+        name="unassign-project-role-from-group",
+    ),
+    path("identity/users/", admin_views.list_users, name="list-users"),
+    path("identity/users/create/", admin_views.create_user, name="create-user"),
+    path("identity/users/<str:user_id>/edit/", admin_views.update_user, name="update-user"),
+    path(
+        "identity/users/<str:user_id>/password/",
+        admin_views.update_user_password,
+        name="update-user-password",
+    ),
+    path(
+        "identity/users/<str:user_id>/enabled/",
+        admin_views.update_user_enabled,
+        name="update-user-enabled",
+    ),
+    path("identity/users/<str:user_id>/delete/", admin_views.delete_user, name="delete-user"),
+    path("identity/groups/", admin_views.list_groups, name="list-groups"),
+    path("identity/groups/create/", admin_views.create_group, name="create-group"),
+    path("identity/groups/<str:group_id>/", admin_views.show_group, name="show-group"),
+    path("identity/groups/<str:group_id>/edit/", admin_views.update_group, name="update-group"),
+    path(
+        "identity/groups/<str:group_id>/users/",
+        admin_views.add_user_to_group,
+        name="add-user-to-group",
+    ),
+    path(
+        "identity/groups/<str:group_id>/users/remove/",
+        admin_views.remove_user_from_group,
+        name="remove-user-from-group",
+    ),
+    path("identity/groups/<str:group_id>/delete/", admin_views.delete_group, name="delete-group"),
+    path("identity/roles/", admin_views.list_roles, name="list-roles"),
+    path("identity/roles/create/", admin_views.create_role, name="create-role"),
+    path("identity/roles/<str:role_id>/delete/", admin_views.delete_role, name="delete-role"),
 ]

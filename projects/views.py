@@ -1,16 +1,40 @@
+"""Project › Overview (resource counts, limits as meters, usage for a period) and the
+signed-in user's application credentials. Identity administration is in admin_views.py."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import yaml
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal import cloud
+from portal.concurrency import concurrently
+from portal.errors import Rejected
+from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me
 from portal.models import Operation
 from portal.operations import start_operation
 from projects import tasks
+from projects.forms import AppCredentialForm
+from projects.gateway import NewAppCredential, ProjectsGateway
 from projects.models import ProjectCounts
+from quotas import catalog
+from quotas.forms import UsageRangeForm
+from quotas.gateway import QuotaSet, QuotasGateway, TenantUsage
+from quotas.usage import (
+    Period,
+    ProjectUsageRow,
+    hours,
+    project_usage,
+    usage_row,
+    volume_totals,
+)
 
 
 def _counts_context(request: PortalRequest) -> dict[str, object]:
@@ -30,6 +54,46 @@ def _counts_context(request: PortalRequest) -> dict[str, object]:
     return {"counts": counts, "rows": rows, "op": pending}
 
 
+@dataclass(frozen=True)
+class MeterReading:
+    label: str
+    used: int
+    limit: int  # -1: unlimited
+
+    @property
+    def unlimited(self) -> bool:
+        return self.limit == catalog.UNLIMITED
+
+    @property
+    def percent(self) -> int:
+        if self.unlimited or self.limit <= 0:
+            return 100 if self.limit == 0 and self.used else 0
+        return min(100, self.used * 100 // self.limit)
+
+    @property
+    def level(self) -> str:
+        return "danger" if self.percent >= 100 else "warning" if self.percent >= 80 else "primary"
+
+
+def read_meters(sets: dict[str, QuotaSet | None]) -> list[MeterReading]:
+    found = []
+    for meter in catalog.METERS:
+        quota_set = sets.get(meter.service)
+        quota = quota_set.quotas.get(meter.key) if quota_set else None
+        if quota is not None:
+            found.append(MeterReading(str(meter.label), quota.in_use, quota.limit))
+    return found
+
+
+def _usage(
+    qgw: QuotasGateway, project_id: str, project_name: str, period: Period
+) -> tuple[ProjectUsageRow, TenantUsage]:
+    usage = project_usage(qgw, project_id, period)
+    volumes = volume_totals(qgw, all_projects=False)
+    totals = (volumes or {}).get("", (0, 0))
+    return usage_row(usage, project_name, totals, volumes is not None), usage
+
+
 @require_GET
 @login_required
 def overview(request: PortalRequest) -> HttpResponse:
@@ -38,7 +102,43 @@ def overview(request: PortalRequest) -> HttpResponse:
         # The counts card polls while a refresh runs; 286 stops the polling.
         status = 200 if context["op"] else 286
         return render(request, "projects/overview.html#counts", context, status=status)
-    return render(request, "projects/overview.html", context)
+    identity, qgw = me(request), gateway(request, QuotasGateway)
+    form = UsageRangeForm(request.GET)
+    pid = identity.project_id
+
+    def quota_set(service: str) -> QuotaSet | None:
+        if not qgw.has_service(catalog.SERVICE_TYPES[service]):
+            return None
+        read = {
+            catalog.COMPUTE: qgw.get_compute_quota_set,
+            catalog.VOLUME: qgw.get_volume_quota_set,
+            catalog.NETWORK: qgw.get_network_quota,
+        }[service]
+        return read(pid)
+
+    def usage() -> tuple[ProjectUsageRow, TenantUsage] | None:
+        if not form.is_valid():
+            return None
+        return _usage(qgw, pid, identity.project_name, form.period())
+
+    # The page's independent reads at once: three services' quotas and the usage report.
+    compute, volume, network, report = concurrently(
+        lambda: quota_set(catalog.COMPUTE),
+        lambda: quota_set(catalog.VOLUME),
+        lambda: quota_set(catalog.NETWORK),
+        usage,
+    )
+    sets = {catalog.COMPUTE: compute, catalog.VOLUME: volume, catalog.NETWORK: network}
+    context |= {"meters": read_meters(sets), "form": form}
+    if report is not None:
+        row, tenant_usage = report
+        context |= {
+            "period": form.period(),
+            "row": row,
+            "servers": [(s, hours(s.hours)) for s in tenant_usage.servers],
+            "query": form.query(),
+        }
+    return render(request, "projects/overview.html", context, status=200 if report else 400)
 
 
 @require_POST
@@ -57,3 +157,108 @@ def refresh_project_counts(request: PortalRequest) -> HttpResponse:
         return render(request, "projects/overview.html#counts", _counts_context(request))
     messages.info(request, _("Counting has started."))
     return redirect("projects:overview")
+
+
+# --- application credentials -------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def list_app_credentials(request: PortalRequest) -> HttpResponse:
+    identity = me(request)
+    found = gateway(request, ProjectsGateway).list_application_credentials(identity.user_id)
+    names = {p.id: p.name for p in identity.projects}
+    rows = [(c, names.get(c.project_id, c.project_id)) for c in found]
+    return render(request, "projects/app_credentials.html", {"credentials": rows})
+
+
+def clouds_yaml(request: PortalRequest, created: NewAppCredential) -> str:
+    """A clouds.yaml entry that signs in with the new credential, ready to paste."""
+    where = cloud.find_cloud(me(request).cloud_key)
+    entry: dict[str, object] = {
+        "auth_type": "v3applicationcredential",
+        "auth": {
+            "auth_url": where.auth_url,
+            "application_credential_id": created.credential.id,
+            "application_credential_secret": created.secret,
+        },
+    }
+    if where.region_name:
+        entry["region_name"] = where.region_name
+    entry |= {"interface": where.interface, "identity_api_version": 3}
+    return yaml.safe_dump({"clouds": {where.name: entry}}, sort_keys=False)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def create_app_credential(request: PortalRequest) -> HttpResponse:
+    identity = me(request)
+    form = AppCredentialForm(request.POST or None, roles=identity.roles)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = gateway(request, ProjectsGateway).create_application_credential(
+                identity.user_id,
+                name=data["name"],
+                description=data["description"],
+                expires_at=data["expires_at"],
+                roles=data["roles"],
+                unrestricted=data["unrestricted"],
+            )
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            # The secret is shown this once: not stored, not cached, never redirected to.
+            context = {"created": created, "snippet": clouds_yaml(request, created)}
+            response = render(request, "projects/app_credential_created.html", context)
+            response["Cache-Control"] = "no-store"
+            return response
+    context = {
+        "form": form,
+        "title": _("Create an application credential"),
+        "action": request.path,
+        "submit": _("Create"),
+        "cancel": reverse("projects:list-app-credentials"),
+        "intro": _(
+            "An application credential lets a script or tool act as you in project "
+            "%(project)s, without your password."
+        )
+        % {"project": identity.project_name},
+    }
+    return render(request, "projects/form.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_app_credential(request: PortalRequest, credential_id: str) -> HttpResponse:
+    identity, gw = me(request), gateway(request, ProjectsGateway)
+    found = {c.id: c for c in gw.list_application_credentials(identity.user_id)}
+    if credential_id not in found:
+        return render(
+            request,
+            "portal/error.html",
+            {
+                "title": _("Not found"),
+                "message": _("No such application credential."),
+                "status": 404,
+            },
+            status=404,
+        )
+    if request.method == "POST":
+        gw.delete_application_credential(identity.user_id, credential_id)
+        messages.success(
+            request,
+            _("Application credential %(name)s deleted.") % {"name": found[credential_id].name},
+        )
+        return redirect("projects:list-app-credentials")
+    context = {
+        "title": _("Delete application credential"),
+        "message": _(
+            "Delete the application credential %(name)s? Anything that signs in with it stops "
+            "working."
+        )
+        % {"name": found[credential_id].name},
+        "action": request.path,
+        "cancel": reverse("projects:list-app-credentials"),
+    }
+    return render(request, "projects/confirm.html", context)

@@ -24,7 +24,7 @@ def fake() -> Iterator[FakeProjectsGateway]:
         yield gw
 
 
-def test_overview_before_any_count(member_client: Client) -> None:
+def test_overview_before_any_count(member_client: Client, quota_fake: object) -> None:
     page = member_client.get("/project/overview/").content.decode()
     assert "Not counted yet." in page
     assert "Refresh counts" in page

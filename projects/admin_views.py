@@ -1,0 +1,635 @@
+"""Identity (admins): projects with their members, groups and quotas, users, groups, roles,
+and one quota set applied to many projects. Every view is admin_required; Keystone's and the
+other services' policies still decide, and their refusals are shown in their own words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.concurrency import concurrently
+from portal.errors import Rejected
+from portal.forms import PortalForm
+from portal.gateways import gateway
+from portal.identity import PortalRequest, admin_required, me
+from portal.operations import start_operation
+from projects.forms import (
+    AssignRoleForm,
+    GroupForm,
+    GroupMemberForm,
+    PasswordForm,
+    ProjectForm,
+    RoleForm,
+    UserEditForm,
+    UserForm,
+)
+from projects.gateway import ProjectsGateway
+from quotas import catalog
+from quotas import tasks as quota_tasks
+from quotas.forms import BulkQuotaForm, ProjectQuotaForm
+from quotas.gateway import QuotaSet, QuotasGateway
+from quotas.models import NetworkQuotaDefaults
+
+
+def _form_page(
+    request: PortalRequest,
+    form: PortalForm,
+    *,
+    title: str,
+    submit: str,
+    cancel: str,
+    cancel_args: tuple[str, ...] = (),
+    intro: str = "",
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "title": title,
+        "action": request.path,
+        "submit": submit,
+        "cancel": reverse(cancel, args=cancel_args),
+        "intro": intro,
+    }
+    return render(request, "projects/form.html", context, status=400 if form.errors else 200)
+
+
+def _confirm_page(
+    request: PortalRequest,
+    *,
+    title: str,
+    message: str,
+    cancel: str,
+    cancel_args: tuple[str, ...] = (),
+) -> HttpResponse:
+    context = {
+        "title": title,
+        "message": message,
+        "action": request.path,
+        "cancel": reverse(cancel, args=cancel_args),
+    }
+    return render(request, "projects/confirm.html", context)
+
+
+def _enabled_flag(request: PortalRequest) -> bool:
+    return request.POST.get("enabled") == "1"
+
+
+# --- projects -----------------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
+def list_projects(request: PortalRequest) -> HttpResponse:
+    projects = gateway(request, ProjectsGateway).list_projects()
+    return render(request, "projects/projects.html", {"projects": projects})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def create_project(request: PortalRequest) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    form = ProjectForm(request.POST or None, domains=gw.list_domains())
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = gw.create_project(**form.cleaned_data)
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            network_defaults = NetworkQuotaDefaults.values_for(me(request).cloud_key)
+            if network_defaults:  # Neutron cannot hold the portal's defaults itself
+                gateway(request, QuotasGateway).update_network_quota(project.id, network_defaults)
+            messages.success(request, _("Project %(name)s created.") % {"name": project.name})
+            return redirect("projects:show-project", project.id)
+    return _form_page(
+        request,
+        form,
+        title=_("Create a project"),
+        submit=_("Create"),
+        cancel="projects:list-projects",
+    )
+
+
+@require_GET
+@admin_required
+def show_project(request: PortalRequest, project_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    # Five independent Keystone reads at once.
+    project, assignments, users, groups, roles = concurrently(
+        lambda: gw.get_project(project_id),
+        lambda: gw.list_role_assignments(project_id),
+        gw.list_users,
+        gw.list_groups,
+        gw.list_roles,
+    )
+    context = {
+        "project": project,
+        "members": [a for a in assignments if a.user_id],
+        "group_roles": [a for a in assignments if a.group_id],
+        "member_form": AssignRoleForm(actors=users, roles=roles, actor_label=_("User")),
+        "group_form": AssignRoleForm(actors=groups, roles=roles, actor_label=_("Group"))
+        if groups
+        else None,
+    }
+    return render(request, "projects/project.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def update_project(request: PortalRequest, project_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    project = gw.get_project(project_id)
+    initial = {"name": project.name, "description": project.description, "enabled": project.enabled}
+    form = ProjectForm(request.POST or None, domains=None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            gw.update_project(project_id, **form.changes())
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Project %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            )
+            return redirect("projects:show-project", project_id)
+    title = _("Edit project %(name)s") % {"name": project.name}
+    return _form_page(
+        request,
+        form,
+        title=title,
+        submit=_("Save"),
+        cancel="projects:show-project",
+        cancel_args=(project_id,),
+    )
+
+
+@require_POST
+@admin_required
+def update_project_enabled(request: PortalRequest, project_id: str) -> HttpResponse:
+    enabled = _enabled_flag(request)
+    try:
+        project = gateway(request, ProjectsGateway).update_project(project_id, is_enabled=enabled)
+    except Rejected as exc:
+        messages.error(request, exc.message)
+    else:
+        text = _("Project %(name)s enabled.") if enabled else _("Project %(name)s disabled.")
+        messages.success(request, text % {"name": project.name})
+    return redirect("projects:list-projects")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def delete_project(request: PortalRequest, project_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    project = gw.get_project(project_id)
+    if request.method == "POST":
+        try:
+            gw.delete_project(project_id)
+        except Rejected as exc:
+            messages.error(request, exc.message)
+            return redirect("projects:show-project", project_id)
+        messages.success(request, _("Project %(name)s deleted.") % {"name": project.name})
+        return redirect("projects:list-projects")
+    message = _(
+        "Delete project %(name)s? Its members lose access. Resources still in it (instances, "
+        "volumes, networks) are not deleted and can no longer be managed from the portal."
+    ) % {"name": project.name}
+    return _confirm_page(
+        request,
+        title=_("Delete project %(name)s") % {"name": project.name},
+        message=message,
+        cancel="projects:show-project",
+        cancel_args=(project_id,),
+    )
+
+
+def _assignment(request: PortalRequest, project_id: str, kind: str, assign: bool) -> HttpResponse:
+    """Give or take a user's or a group's role on a project (POST actor_id, role_id)."""
+    gw = gateway(request, ProjectsGateway)
+    actor_id, role_id = request.POST.get("actor_id", ""), request.POST.get("role_id", "")
+    if not actor_id or not role_id:
+        messages.error(request, _("Choose who and which role."))
+        return redirect("projects:show-project", project_id)
+    calls = {
+        ("user", True): gw.assign_project_role_to_user,
+        ("user", False): gw.unassign_project_role_from_user,
+        ("group", True): gw.assign_project_role_to_group,
+        ("group", False): gw.unassign_project_role_from_group,
+    }
+    try:
+        calls[(kind, assign)](project_id, actor_id, role_id)
+    except Rejected as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Role given.") if assign else _("Role removed."))
+    return redirect("projects:show-project", project_id)
+
+
+@require_POST
+@admin_required
+def assign_project_role_to_user(request: PortalRequest, project_id: str) -> HttpResponse:
+    return _assignment(request, project_id, "user", True)
+
+
+@require_POST
+@admin_required
+def unassign_project_role_from_user(request: PortalRequest, project_id: str) -> HttpResponse:
+    return _assignment(request, project_id, "user", False)
+
+
+@require_POST
+@admin_required
+def assign_project_role_to_group(request: PortalRequest, project_id: str) -> HttpResponse:
+    return _assignment(request, project_id, "group", True)
+
+
+@require_POST
+@admin_required
+def unassign_project_role_from_group(request: PortalRequest, project_id: str) -> HttpResponse:
+    return _assignment(request, project_id, "group", False)
+
+
+# --- quotas -------------------------------------------------------------------------------
+
+
+def read_quota_sets(gw: QuotasGateway, project_id: str) -> dict[str, QuotaSet]:
+    """The project's quotas with usage, from each service the cloud has, at once."""
+
+    def read(service: str) -> QuotaSet | None:
+        if not gw.has_service(catalog.SERVICE_TYPES[service]):
+            return None
+        return {
+            catalog.COMPUTE: gw.get_compute_quota_set,
+            catalog.VOLUME: gw.get_volume_quota_set,
+            catalog.NETWORK: gw.get_network_quota,
+        }[service](project_id)
+
+    found = concurrently(
+        lambda: read(catalog.COMPUTE), lambda: read(catalog.VOLUME), lambda: read(catalog.NETWORK)
+    )
+    return {s.service: s for s in found if s is not None}
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def update_quotas(request: PortalRequest, project_id: str) -> HttpResponse:
+    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
+    project, current = concurrently(
+        lambda: pgw.get_project(project_id), lambda: read_quota_sets(qgw, project_id)
+    )
+    form = ProjectQuotaForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        refused = []
+        for service, values in form.changes().items():
+            try:
+                quota_tasks.UPDATERS[service](qgw, project_id, values)
+            except Rejected as exc:
+                refused.append(f"{catalog.SERVICE_LABELS[service]}: {exc.message}")
+        for reason in refused:
+            form.add_error(None, reason)
+        if not refused:
+            messages.success(request, _("Quotas of %(name)s saved.") % {"name": project.name})
+            return redirect("projects:update-quotas", project_id)
+    context = {"project": project, "form": form}
+    return render(request, "projects/quotas.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def apply_quotas(request: PortalRequest) -> HttpResponse:
+    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
+    projects = pgw.list_projects()
+    services = [s for s in catalog.SERVICE_TYPES if qgw.has_service(catalog.SERVICE_TYPES[s])]
+    choices = [(p.id, p.name) for p in projects]
+    form = BulkQuotaForm(request.POST or None, services=services, projects=choices)
+    if request.method == "POST" and form.is_valid():
+        names = dict(choices)
+        chosen = [[pid, names[pid]] for pid in form.cleaned_data["projects"]]
+        op = start_operation(
+            request,
+            quota_tasks.apply_quotas,
+            kind="apply_quotas",
+            title=quota_tasks.APPLY_TITLE,
+            target_name=", ".join(name for _pid, name in chosen)[:255],
+            params={"projects": chosen, "values": form.values()},
+        )
+        return redirect("quotas:show-quota-job", op.pk)
+    return render(
+        request, "projects/bulk_quotas.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
+def list_users(request: PortalRequest) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    users, projects = concurrently(gw.list_users, gw.list_projects)
+    names = {p.id: p.name for p in projects}
+    rows = [(u, names.get(u.default_project_id, u.default_project_id)) for u in users]
+    return render(request, "projects/users.html", {"users": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def create_user(request: PortalRequest) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    domains, projects, roles = concurrently(gw.list_domains, gw.list_projects, gw.list_roles)
+    form = UserForm(request.POST or None, domains=domains, projects=projects, roles=roles)
+    if request.method == "POST" and form.is_valid():
+        data: dict[str, Any] = form.cleaned_data
+        try:
+            user = gw.create_user(
+                name=data["name"],
+                email=data["email"],
+                password=data["password"],
+                domain_id=data["domain_id"],
+                default_project_id=data["default_project_id"],
+                enabled=data["enabled"],
+            )
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            if data["role_id"]:
+                gw.assign_project_role_to_user(data["default_project_id"], user.id, data["role_id"])
+            messages.success(request, _("User %(name)s created.") % {"name": user.name})
+            return redirect("projects:list-users")
+    return _form_page(
+        request, form, title=_("Create a user"), submit=_("Create"), cancel="projects:list-users"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def update_user(request: PortalRequest, user_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    user, projects = concurrently(lambda: gw.get_user(user_id), gw.list_projects)
+    initial = {
+        "name": user.name,
+        "email": user.email,
+        "description": user.description,
+        "default_project_id": user.default_project_id,
+    }
+    form = UserEditForm(request.POST or None, projects=projects, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            gw.update_user(user_id, **form.changes())
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("User %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            )
+            return redirect("projects:list-users")
+    title = _("Edit user %(name)s") % {"name": user.name}
+    return _form_page(request, form, title=title, submit=_("Save"), cancel="projects:list-users")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def update_user_password(request: PortalRequest, user_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    user = gw.get_user(user_id)
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            gw.update_user(user_id, password=form.cleaned_data["password"])
+        except Rejected as exc:
+            form.add_error("password", exc.message)
+        else:
+            messages.success(request, _("Password of %(name)s changed.") % {"name": user.name})
+            return redirect("projects:list-users")
+    title = _("Change the password of %(name)s") % {"name": user.name}
+    return _form_page(
+        request, form, title=title, submit=_("Change password"), cancel="projects:list-users"
+    )
+
+
+@require_POST
+@admin_required
+def update_user_enabled(request: PortalRequest, user_id: str) -> HttpResponse:
+    enabled = _enabled_flag(request)
+    if user_id == me(request).user_id and not enabled:
+        messages.error(request, _("You cannot disable yourself."))
+        return redirect("projects:list-users")
+    try:
+        user = gateway(request, ProjectsGateway).update_user(user_id, is_enabled=enabled)
+    except Rejected as exc:
+        messages.error(request, exc.message)
+    else:
+        text = _("User %(name)s enabled.") if enabled else _("User %(name)s disabled.")
+        messages.success(request, text % {"name": user.name})
+    return redirect("projects:list-users")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def delete_user(request: PortalRequest, user_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    user = gw.get_user(user_id)
+    if user_id == me(request).user_id:
+        messages.error(request, _("You cannot delete yourself."))
+        return redirect("projects:list-users")
+    if request.method == "POST":
+        try:
+            gw.delete_user(user_id)
+        except Rejected as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("User %(name)s deleted.") % {"name": user.name})
+        return redirect("projects:list-users")
+    message = _("Delete user %(name)s? They can no longer sign in; their roles are removed.") % {
+        "name": user.name
+    }
+    return _confirm_page(
+        request,
+        title=_("Delete user %(name)s") % {"name": user.name},
+        message=message,
+        cancel="projects:list-users",
+    )
+
+
+# --- groups -------------------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
+def list_groups(request: PortalRequest) -> HttpResponse:
+    groups = gateway(request, ProjectsGateway).list_groups()
+    return render(request, "projects/groups.html", {"groups": groups})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def create_group(request: PortalRequest) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    form = GroupForm(request.POST or None, domains=gw.list_domains())
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = gw.create_group(**form.cleaned_data)
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Group %(name)s created.") % {"name": group.name})
+            return redirect("projects:show-group", group.id)
+    return _form_page(
+        request, form, title=_("Create a group"), submit=_("Create"), cancel="projects:list-groups"
+    )
+
+
+@require_GET
+@admin_required
+def show_group(request: PortalRequest, group_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    group, members, users = concurrently(
+        lambda: gw.get_group(group_id), lambda: gw.list_group_users(group_id), gw.list_users
+    )
+    inside = {u.id for u in members}
+    form = GroupMemberForm(users=[u for u in users if u.id not in inside])
+    return render(
+        request, "projects/group.html", {"group": group, "members": members, "form": form}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def update_group(request: PortalRequest, group_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    group = gw.get_group(group_id)
+    initial = {"name": group.name, "description": group.description}
+    form = GroupForm(request.POST or None, domains=None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            gw.update_group(group_id, **form.cleaned_data)
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Group %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            )
+            return redirect("projects:show-group", group_id)
+    title = _("Edit group %(name)s") % {"name": group.name}
+    return _form_page(
+        request,
+        form,
+        title=title,
+        submit=_("Save"),
+        cancel="projects:show-group",
+        cancel_args=(group_id,),
+    )
+
+
+def _membership(request: PortalRequest, group_id: str, add: bool) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    user_id = request.POST.get("user_id", "")
+    if not user_id:
+        messages.error(request, _("Choose a user."))
+        return redirect("projects:show-group", group_id)
+    try:
+        if add:
+            gw.add_user_to_group(user_id, group_id)
+        else:
+            gw.remove_user_from_group(user_id, group_id)
+    except Rejected as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("User added to the group.") if add else _("User removed from the group.")
+        )
+    return redirect("projects:show-group", group_id)
+
+
+@require_POST
+@admin_required
+def add_user_to_group(request: PortalRequest, group_id: str) -> HttpResponse:
+    return _membership(request, group_id, True)
+
+
+@require_POST
+@admin_required
+def remove_user_from_group(request: PortalRequest, group_id: str) -> HttpResponse:
+    return _membership(request, group_id, False)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def delete_group(request: PortalRequest, group_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    group = gw.get_group(group_id)
+    if request.method == "POST":
+        try:
+            gw.delete_group(group_id)
+        except Rejected as exc:
+            messages.error(request, exc.message)
+            return redirect("projects:show-group", group_id)
+        messages.success(request, _("Group %(name)s deleted.") % {"name": group.name})
+        return redirect("projects:list-groups")
+    message = _("Delete group %(name)s? Its members lose the roles they had through it.") % {
+        "name": group.name
+    }
+    return _confirm_page(
+        request,
+        title=_("Delete group %(name)s") % {"name": group.name},
+        message=message,
+        cancel="projects:show-group",
+        cancel_args=(group_id,),
+    )
+
+
+# --- roles --------------------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
+def list_roles(request: PortalRequest) -> HttpResponse:
+    roles = gateway(request, ProjectsGateway).list_roles()
+    return render(request, "projects/roles.html", {"roles": roles})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def create_role(request: PortalRequest) -> HttpResponse:
+    form = RoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            role = gateway(request, ProjectsGateway).create_role(name=form.cleaned_data["name"])
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Role %(name)s created.") % {"name": role.name})
+            return redirect("projects:list-roles")
+    return _form_page(
+        request, form, title=_("Create a role"), submit=_("Create"), cancel="projects:list-roles"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def delete_role(request: PortalRequest, role_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    role = next((r for r in gw.list_roles() if r.id == role_id), None)
+    if role is None:
+        messages.error(request, _("That role no longer exists."))
+        return redirect("projects:list-roles")
+    if request.method == "POST":
+        try:
+            gw.delete_role(role_id)
+        except Rejected as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Role %(name)s deleted.") % {"name": role.name})
+        return redirect("projects:list-roles")
+    message = _("Delete role %(name)s? Everyone who holds it, anywhere, loses it.") % {
+        "name": role.name
+    }
+    return _confirm_page(
+        request,
+        title=_("Delete role %(name)s") % {"name": role.name},
+        message=message,
+        cancel="projects:list-roles",
+    )

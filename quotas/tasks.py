@@ -1,0 +1,181 @@
+"""Long quota and usage jobs, each run as an Operation acting as the admin who asked:
+
+- export_usage: every project's usage over a period, written to a CSV file in the state
+  folder (STATE_DIR/exports) for the quotas:download-export view;
+- apply_quotas: one quota set applied to several projects, each recorded as changed or
+  refused with the cloud's reason;
+- apply_network_defaults: Neutron has no API for its default quotas, so new network defaults
+  are written to every project that follows the defaults (see quotas/models.py).
+
+Each is idempotent: a retried job skips what an earlier attempt finished.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from celery import shared_task
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from portal.errors import NotFound, Rejected
+from portal.gateways import job_gateway
+from portal.operations import Job, running
+from projects.gateway import ProjectsGateway
+from quotas import catalog
+from quotas.gateway import QuotasGateway
+from quotas.usage import (
+    PROJECT_COLUMNS,
+    Period,
+    all_project_rows,
+    project_usages,
+    volume_totals,
+)
+
+EXPORT_TITLE = gettext_noop("Export usage")
+APPLY_TITLE = gettext_noop("Apply quotas to projects")
+NETWORK_DEFAULTS_TITLE = gettext_noop("Apply network default quotas")
+
+UPDATERS: dict[str, Callable[[QuotasGateway, str, Mapping[str, int]], None]] = {
+    catalog.COMPUTE: lambda gw, pid, values: gw.update_compute_quota_set(pid, values),
+    catalog.VOLUME: lambda gw, pid, values: gw.update_volume_quota_set(pid, values),
+    catalog.NETWORK: lambda gw, pid, values: gw.update_network_quota(pid, values),
+}
+
+
+# --- export_usage -------------------------------------------------------------------------
+
+
+def export_path(operation_id: int) -> Path:
+    return Path(settings.STATE_DIR) / "exports" / f"usage-{operation_id}.csv"
+
+
+def write_usage_export(job: Job) -> None:
+    final = export_path(job.op.pk)
+    if final.exists() and job.result.get("rows") is not None:
+        return  # written by an earlier attempt
+    period = Period(
+        datetime.fromisoformat(job.params["start"]), datetime.fromisoformat(job.params["end"])
+    )
+    qgw, pgw = job_gateway(job, QuotasGateway), job_gateway(job, ProjectsGateway)
+    job.progress(step=_("Reading projects and volumes"), percent=0)
+    names = {p.id: p.name for p in pgw.list_projects()}
+    order = sorted(names)
+    volumes = volume_totals(qgw, all_projects=True)
+    job.progress(step=_("Reading usage from the compute service"), percent=1)
+    final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = final.with_suffix(".part")  # a retry starts the file again
+    rows = 0
+    with partial.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(PROJECT_COLUMNS)
+        for row in all_project_rows(project_usages(qgw, period), names, volumes):
+            writer.writerow(row.cells(period))
+            rows += 1
+            if rows % 200 == 0:
+                done = bisect.bisect_left(order, row.project_id) * 98 // max(1, len(order))
+                job.progress(percent=1 + done, log=_("%(n)d rows written") % {"n": rows})
+    partial.replace(final)
+    job.result.update({"rows": rows, "bytes": final.stat().st_size, "file": final.name})
+    job.progress(step=_("Ready to download"), log=_("%(n)d rows written") % {"n": rows})
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def export_usage(operation_id: int) -> None:
+    with running(operation_id) as job:
+        if job is not None:
+            write_usage_export(job)
+
+
+# --- apply_quotas -------------------------------------------------------------------------
+
+
+def apply_to_project(
+    gw: QuotasGateway, project_id: str, values: Mapping[str, Mapping[str, int]]
+) -> list[list[str]]:
+    """Apply each service's values; return [service, the cloud's reason] for each refusal."""
+    refused = []
+    for service, service_values in values.items():
+        try:
+            UPDATERS[service](gw, project_id, service_values)
+        except (Rejected, NotFound) as exc:
+            refused.append([service, exc.message])
+    return refused
+
+
+def apply_quota_set(job: Job) -> None:
+    gw = job_gateway(job, QuotasGateway)
+    projects: list[list[str]] = job.params["projects"]  # [[id, name], ...]
+    for index, (project_id, name) in enumerate(projects):
+        if project_id in job.result:
+            continue  # done by an earlier attempt
+        job.progress(
+            step=_("Applying quotas to %(name)s") % {"name": name},
+            percent=index * 100 // len(projects),
+        )
+        refused = apply_to_project(gw, project_id, job.params["values"])
+        status = "refused" if refused else "changed"
+        job.result[project_id] = {"name": name, "status": status, "refused": refused}
+        job.progress(log=f"{name}: {status}")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def apply_quotas(operation_id: int) -> None:
+    with running(operation_id) as job:
+        if job is not None:
+            apply_quota_set(job)
+
+
+# --- apply_network_defaults ---------------------------------------------------------------
+
+
+def _same(limits: Mapping[str, int], values: Mapping[str, int]) -> bool:
+    return all(limits.get(key) == value for key, value in values.items())
+
+
+def apply_network_default_values(job: Job) -> None:
+    """A project follows the defaults when Neutron has no quota of its own for it, or when
+    its own quota is exactly the previous defaults (the portal wrote them). New defaults equal
+    to Neutron's configured ones are applied by deleting the project's own quota."""
+    qgw, pgw = job_gateway(job, QuotasGateway), job_gateway(job, ProjectsGateway)
+    previous: dict[str, int] = job.params["previous"]
+    values: dict[str, int] = job.params["values"]
+    job.progress(step=_("Finding the projects that follow the defaults"), percent=0)
+    configured = qgw.get_network_quota_default()
+    own = {q.project_id: q.limits for q in qgw.list_network_quotas()}
+    candidates = {p.id: p.name for p in pgw.list_projects()}
+    candidates.update({pid: candidates.get(pid, pid) for pid in own})
+    back_to_configured = _same(configured, values)
+    for index, (project_id, name) in enumerate(sorted(candidates.items(), key=lambda i: i[1])):
+        if project_id in job.result:
+            continue
+        if project_id in own and not _same(own[project_id], previous):
+            continue  # the project has quotas of its own: not ours to change
+        if project_id not in own and back_to_configured:
+            continue  # already on Neutron's defaults
+        job.progress(
+            step=_("Applying network defaults to %(name)s") % {"name": name},
+            percent=index * 100 // len(candidates),
+        )
+        try:
+            if back_to_configured:
+                qgw.delete_network_quota(project_id)
+            else:
+                qgw.update_network_quota(project_id, values)
+            job.result[project_id] = {"name": name, "status": "changed", "refused": []}
+        except (Rejected, NotFound) as exc:
+            refused = [[catalog.NETWORK, exc.message]]
+            job.result[project_id] = {"name": name, "status": "refused", "refused": refused}
+        job.progress(log=f"{name}: {job.result[project_id]['status']}")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def apply_network_defaults(operation_id: int) -> None:
+    with running(operation_id) as job:
+        if job is not None:
+            apply_network_default_values(job)

@@ -1,0 +1,290 @@
+"""Admin › Overview (every project's usage), the usage CSV exports, and Admin › Defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from portal.concurrency import concurrently
+from portal.errors import Rejected
+from portal.gateways import gateway
+from portal.identity import PortalRequest, admin_required, login_required, me
+from portal.models import Operation
+from portal.operations import start_operation
+from projects.gateway import ProjectsGateway
+from quotas import catalog, tasks
+from quotas.forms import QuotaValuesForm, UsageRangeForm
+from quotas.gateway import QuotasGateway
+from quotas.models import NetworkQuotaDefaults
+from quotas.usage import (
+    INSTANCE_COLUMNS,
+    PROJECT_COLUMNS,
+    Period,
+    all_project_rows,
+    csv_lines,
+    instance_cells,
+    iso,
+    project_servers,
+    project_usage,
+    project_usages,
+    usage_row,
+    volume_totals,
+)
+
+# Above this many project-days (projects in the cloud x days in the period) the all-projects
+# CSV is written by an export_usage job instead of streamed to the browser.
+DEFAULT_STREAM_LIMIT = 400_000
+
+
+def stream_limit() -> int:
+    return int(getattr(settings, "STACKDESK_USAGE_EXPORT_STREAM_LIMIT", DEFAULT_STREAM_LIMIT))
+
+
+def _csv_response(lines: Iterator[str], filename: str) -> HttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Accel-Buffering"] = "no"  # let a proxy pass rows on as they come
+    # login_required/admin_required are typed for HttpResponse; Django serves both alike.
+    return cast(HttpResponse, response)
+
+
+def _filename(prefix: str, period: Period) -> str:
+    return f"{prefix}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+
+
+# --- Admin › Overview ---------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
+def admin_usage(request: PortalRequest) -> HttpResponse:
+    form = UsageRangeForm(request.GET)
+    if not form.is_valid():
+        return render(request, "quotas/admin_usage.html", {"form": form}, status=400)
+    period = form.period()
+    qgw, pgw = gateway(request, QuotasGateway), gateway(request, ProjectsGateway)
+    # Three independent reads at once: project names, volume totals, and Nova's usage pages.
+    projects, volumes, usages = concurrently(
+        pgw.list_projects,
+        lambda: volume_totals(qgw, all_projects=True),
+        lambda: list(project_usages(qgw, period)),
+    )
+    names = {p.id: p.name for p in projects}
+    rows = list(all_project_rows(usages, names, volumes))
+    context = {
+        "form": form,
+        "period": period,
+        "rows": rows,
+        "has_volumes": volumes is not None,
+        "query": form.query(),
+    }
+    return render(request, "quotas/admin_usage.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def export_usage(request: PortalRequest) -> HttpResponse:
+    """Every project's usage as CSV: streamed (GET), or, when large, written by a job (POST)."""
+    form = UsageRangeForm(request.GET if request.method == "GET" else request.POST)
+    if not form.is_valid():
+        return render(request, "quotas/admin_usage.html", {"form": form}, status=400)
+    period = form.period()
+    if request.method == "POST":
+        op = start_operation(
+            request,
+            tasks.export_usage,
+            kind="export_usage",
+            title=tasks.EXPORT_TITLE,
+            target_name=f"{iso(period.start)} – {iso(period.end)}",
+            params={"start": period.start.isoformat(), "end": period.end.isoformat()},
+        )
+        return redirect("quotas:show-export", pk=op.pk)
+    qgw, pgw = gateway(request, QuotasGateway), gateway(request, ProjectsGateway)
+    projects = pgw.list_projects()
+    if len(projects) * period.days > stream_limit():
+        context = {"form": form, "period": period, "projects": len(projects)}
+        return render(request, "quotas/export_large.html", context)
+    names = {p.id: p.name for p in projects}
+
+    def rows() -> Iterator[list[str]]:
+        volumes = volume_totals(qgw, all_projects=True)
+        for row in all_project_rows(project_usages(qgw, period), names, volumes):
+            yield row.cells(period)
+
+    return _csv_response(csv_lines(PROJECT_COLUMNS, rows()), _filename("usage", period))
+
+
+@require_GET
+@login_required
+def export_project_usage(request: PortalRequest) -> HttpResponse:
+    """The signed-in project's usage as CSV: its instances, or its one summary row."""
+    form = UsageRangeForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid period first."))
+        return redirect("projects:overview")
+    period, identity = form.period(), me(request)
+    qgw = gateway(request, QuotasGateway)
+    pid, name = identity.project_id, identity.project_name
+    filename = _filename(f"usage-{name}", period)
+    if request.GET.get("rows") == "summary":
+
+        def summary() -> Iterator[list[str]]:
+            usage = project_usage(qgw, pid, period)
+            volumes = volume_totals(qgw, all_projects=False)
+            totals = (volumes or {}).get("", (0, 0))
+            yield usage_row(usage, name, totals, volumes is not None).cells(period)
+
+        return _csv_response(csv_lines(PROJECT_COLUMNS, summary()), filename)
+    servers = (instance_cells(period, pid, name, s) for s in project_servers(qgw, pid, period))
+    return _csv_response(csv_lines(INSTANCE_COLUMNS, servers), f"instances-{filename}")
+
+
+def _own_export(request: PortalRequest, pk: int) -> Operation:
+    """An export job, to the user who started it or an admin; anyone else gets a 404."""
+    identity = me(request)
+    op = get_object_or_404(Operation, pk=pk, kind="export_usage", cloud_key=identity.cloud_key)
+    if op.user_id != identity.user_id and not identity.is_admin:
+        raise Http404
+    return op
+
+
+@require_GET
+@login_required
+def show_export(request: PortalRequest, pk: int) -> HttpResponse:
+    op = _own_export(request, pk)
+    context = {"op": op}
+    if request.htmx and not request.htmx.boosted:
+        return render(
+            request, "quotas/export.html#download", context, status=286 if op.is_finished else 200
+        )
+    return render(request, "quotas/export.html", context)
+
+
+@require_GET
+@login_required
+def download_export(request: PortalRequest, pk: int) -> HttpResponse:
+    op = _own_export(request, pk)
+    path = tasks.export_path(op.pk)
+    if op.state != Operation.State.SUCCEEDED or not path.exists():
+        raise Http404
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"usage-{op.pk}.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+    return cast(HttpResponse, response)  # see _csv_response
+
+
+# --- Admin › Defaults ---------------------------------------------------------------------
+
+
+def _network_defaults(cloud_key: str, configured: dict[str, int]) -> dict[str, int]:
+    saved = NetworkQuotaDefaults.objects.filter(cloud_key=cloud_key).first()
+    return {**configured, **(saved.values if saved else {})}
+
+
+def _last_network_defaults_job(cloud_key: str) -> Operation | None:
+    return (
+        Operation.objects.filter(kind="apply_network_defaults", cloud_key=cloud_key)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def defaults(request: PortalRequest) -> HttpResponse:
+    identity, gw = me(request), gateway(request, QuotasGateway)
+    services = [s for s in catalog.SERVICE_TYPES if gw.has_service(catalog.SERVICE_TYPES[s])]
+    readers = {
+        catalog.COMPUTE: gw.get_compute_quota_class_set,
+        catalog.VOLUME: gw.get_volume_quota_class_set,
+        catalog.NETWORK: gw.get_network_quota_default,
+    }
+
+    def read(service: str) -> dict[str, int] | None:
+        return readers[service]() if service in services else None
+
+    # The three services' defaults at once.
+    found = concurrently(
+        lambda: read(catalog.COMPUTE), lambda: read(catalog.VOLUME), lambda: read(catalog.NETWORK)
+    )
+    current = {s: v for s, v in zip(readers, found, strict=True) if v is not None}
+    if catalog.NETWORK in current:
+        current[catalog.NETWORK] = _network_defaults(identity.cloud_key, current[catalog.NETWORK])
+    form = QuotaValuesForm(request.POST or None, services=services, initial_values=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = save_defaults(request, gw, form.changes(), current)
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            if changed:
+                messages.success(request, _("Default quotas saved."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("quotas:defaults")
+    op = _last_network_defaults_job(identity.cloud_key)
+    context = {"form": form, **(quota_job_context(op) if op else {})}
+    return render(request, "quotas/defaults.html", context, status=400 if form.errors else 200)
+
+
+def save_defaults(
+    request: PortalRequest,
+    gw: QuotasGateway,
+    changes: dict[str, dict[str, int]],
+    current: dict[str, dict[str, int]],
+) -> bool:
+    if catalog.COMPUTE in changes:
+        gw.update_compute_quota_class_set(changes[catalog.COMPUTE])
+    if catalog.VOLUME in changes:
+        gw.update_volume_quota_class_set(changes[catalog.VOLUME])
+    if catalog.NETWORK in changes:
+        previous = current[catalog.NETWORK]
+        values = {**previous, **changes[catalog.NETWORK]}
+        NetworkQuotaDefaults.objects.update_or_create(
+            cloud_key=me(request).cloud_key,
+            defaults={"values": values, "updated_by": me(request).user_name},
+        )
+        start_operation(
+            request,
+            tasks.apply_network_defaults,
+            kind="apply_network_defaults",
+            title=tasks.NETWORK_DEFAULTS_TITLE,
+            params={"previous": previous, "values": values},
+        )
+    return bool(changes)
+
+
+# --- quota jobs (bulk apply, network defaults) --------------------------------------------
+
+QUOTA_JOBS = ("apply_quotas", "apply_network_defaults")
+
+
+def quota_job_context(op: Operation) -> dict[str, object]:
+    labels = {s: str(label) for s, label in catalog.SERVICE_LABELS.items()}
+    outcomes = [
+        {**o, "refused": [[labels.get(s, s), reason] for s, reason in o["refused"]]}
+        for o in op.result.values()
+    ]
+    outcomes.sort(key=lambda o: (o["status"] == "changed", o["name"]))
+    return {"op": op, "outcomes": outcomes}
+
+
+@require_GET
+@admin_required
+def show_quota_job(request: PortalRequest, pk: int) -> HttpResponse:
+    op = get_object_or_404(Operation, pk=pk, kind__in=QUOTA_JOBS, cloud_key=me(request).cloud_key)
+    context = quota_job_context(op)
+    if request.htmx and not request.htmx.boosted:
+        status = 286 if op.is_finished else 200
+        return render(request, "quotas/quota_job.html#results", context, status=status)
+    return render(request, "quotas/quota_job.html", context)

@@ -1,0 +1,1009 @@
+"""Compute for the signed-in member: servers and their actions, flavors, key pairs, server
+groups, and the few Neutron, Glance and Cinder reads and writes a launch and the instance
+actions need.
+
+Each method makes about one SDK call with the user's own connection and returns frozen
+dataclasses. Nova's microversion is negotiated by the SDK (up to 2.100 for servers); from
+2.47 on a server embeds its flavor (name, vCPUs, RAM, disk), so no page looks flavors up per
+row. Lists that Nova pages (servers) are read one page at a time with marker/limit: the SDK
+would otherwise follow `next` links through the whole project.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from openstack.compute.v2 import server as _server
+from openstack.connection import Connection
+
+from portal.cloud import cloud_call
+
+# Statuses Nova reports while something is happening to a server (a task state, when set,
+# says the same more precisely). Rows in these states poll until they settle.
+TRANSITIONAL_STATUSES = frozenset(
+    {
+        "BUILD",
+        "REBUILD",
+        "REBOOT",
+        "HARD_REBOOT",
+        "MIGRATING",
+        "RESIZE",
+        "REVERT_RESIZE",
+        "PASSWORD",
+    }
+)
+
+# OS-EXT-STS:power_state numbers, as Nova defines them (nova/compute/power_state.py).
+POWER_STATES = {
+    0: "NOSTATE",
+    1: "RUNNING",
+    3: "PAUSED",
+    4: "SHUTDOWN",
+    6: "CRASHED",
+    7: "SUSPENDED",
+}
+
+# Sort keys a project member may use (Nova refuses host/node sorting to non-admins).
+SORT_KEYS = ("display_name", "created_at", "vm_state", "availability_zone", "key_name")
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if "+" not in text[10:] and "-" not in text[10:]:
+        text += "+00:00"  # Nova's action times carry no zone; they are UTC
+    return datetime.fromisoformat(text)
+
+
+# --- what the pages show ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    network: str
+    addr: str
+    kind: str  # "fixed" or "floating"
+    version: int
+    mac: str = ""
+
+
+@dataclass(frozen=True)
+class FlavorSpec:
+    """The flavor a server runs with, as embedded in the server (microversion >= 2.47)."""
+
+    name: str
+    vcpus: int
+    ram: int  # MiB
+    disk: int  # GiB
+    ephemeral: int = 0
+    swap: int = 0
+
+
+@dataclass(frozen=True)
+class Server:
+    id: str
+    name: str
+    status: str
+    task_state: str | None = None
+    vm_state: str = ""
+    power_state: int = 0
+    description: str = ""
+    availability_zone: str = ""
+    key_name: str = ""
+    image_id: str = ""  # empty when the server boots from a volume
+    flavor: FlavorSpec = FlavorSpec("", 0, 0, 0)
+    addresses: tuple[Address, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    volume_ids: tuple[str, ...] = ()
+    metadata: tuple[tuple[str, str], ...] = ()
+    fault_message: str = ""
+    fault_code: int = 0
+    locked: bool = False
+    locked_reason: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    launched_at: datetime | None = None
+    host: str = ""  # only filled in for admins (Nova's policy)
+    project_id: str = ""
+    user_id: str = ""
+    config_drive: bool = False
+    server_groups: tuple[str, ...] = ()
+
+    @property
+    def is_transitional(self) -> bool:
+        return bool(self.task_state) or self.status in TRANSITIONAL_STATUSES
+
+    @property
+    def power_label(self) -> str:
+        return POWER_STATES.get(self.power_state, "NOSTATE")
+
+    @property
+    def networks(self) -> dict[str, list[Address]]:
+        grouped: dict[str, list[Address]] = {}
+        for address in self.addresses:
+            grouped.setdefault(address.network, []).append(address)
+        return grouped
+
+    @property
+    def fixed_ips(self) -> list[str]:
+        return [a.addr for a in self.addresses if a.kind == "fixed"]
+
+    @property
+    def floating_ips(self) -> list[str]:
+        return [a.addr for a in self.addresses if a.kind == "floating"]
+
+
+@dataclass(frozen=True)
+class ServerQuery:
+    """One page of the servers list: Nova filters, sort, and marker/limit paging."""
+
+    name: str = ""  # Nova matches it as a regular expression; callers escape
+    status: str = ""
+    ip: str = ""  # also a regular expression in Nova
+    sort_key: str = "created_at"
+    sort_dir: str = "desc"
+    marker: str = ""
+    backwards: bool = False  # the page before `marker` (sort reversed, then flipped back)
+    limit: int = 20
+    all_projects: bool = False  # admins: every project's servers
+    project_id: str = ""  # with all_projects: one project only
+    host: str = ""  # admins: servers on one compute host
+
+
+@dataclass(frozen=True)
+class ServerPage:
+    servers: tuple[Server, ...]
+    next_marker: str = ""  # "" when this is the last page
+    prev_marker: str = ""  # "" when this is the first page
+
+
+@dataclass(frozen=True)
+class Flavor:
+    id: str
+    name: str
+    vcpus: int
+    ram: int  # MiB
+    disk: int  # GiB
+    ephemeral: int = 0
+    is_public: bool = True
+
+
+@dataclass(frozen=True)
+class Image:
+    id: str
+    name: str
+    status: str
+    min_disk: int = 0  # GiB
+    min_ram: int = 0  # MiB
+    size: int = 0  # bytes
+    is_snapshot: bool = False  # an instance snapshot (image_type=snapshot)
+    visibility: str = "private"
+    owner: str = ""
+    instance_id: str = ""  # for snapshots: the server it was taken from
+    created_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Nova's absolute limits for the project: -1 means unlimited."""
+
+    instances: int
+    instances_used: int
+    cores: int
+    cores_used: int
+    ram: int  # MiB
+    ram_used: int
+    keypairs: int = -1
+    server_groups: int = -1
+    server_groups_used: int = 0
+
+    @staticmethod
+    def _left(limit: int, used: int) -> int | None:
+        return None if limit < 0 else max(0, limit - used)
+
+    @property
+    def instances_left(self) -> int | None:
+        return self._left(self.instances, self.instances_used)
+
+    @property
+    def cores_left(self) -> int | None:
+        return self._left(self.cores, self.cores_used)
+
+    @property
+    def ram_left(self) -> int | None:
+        return self._left(self.ram, self.ram_used)
+
+
+@dataclass(frozen=True)
+class AvailabilityZone:
+    name: str
+    available: bool
+
+
+@dataclass(frozen=True)
+class Keypair:
+    name: str
+    fingerprint: str
+    type: str = "ssh"
+    public_key: str = ""
+
+
+@dataclass(frozen=True)
+class NewKeypair:
+    """A key pair Nova just generated: the private key exists only in this object."""
+
+    name: str
+    fingerprint: str
+    private_key: str
+
+
+@dataclass(frozen=True)
+class ServerGroup:
+    id: str
+    name: str
+    policy: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Network:
+    id: str
+    name: str
+    is_shared: bool = False
+    is_external: bool = False
+    subnet_ids: tuple[str, ...] = ()
+    status: str = "ACTIVE"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Port:
+    id: str
+    name: str
+    network_id: str
+    fixed_ips: tuple[str, ...] = ()
+    device_id: str = ""
+    device_owner: str = ""
+    security_group_ids: tuple[str, ...] = ()
+    mac: str = ""
+    status: str = ""
+
+    @property
+    def label(self) -> str:
+        ips = ", ".join(self.fixed_ips)
+        return f"{self.name or self.id[:8]} ({ips})" if ips else (self.name or self.id)
+
+
+@dataclass(frozen=True)
+class SecurityGroupRule:
+    direction: str
+    ethertype: str
+    protocol: str = ""
+    port_min: int | None = None
+    port_max: int | None = None
+    remote_ip_prefix: str = ""
+    remote_group_id: str = ""
+
+    @property
+    def ports(self) -> str:
+        if self.port_min is None:
+            return ""
+        if self.port_max is None or self.port_max == self.port_min:
+            return str(self.port_min)
+        return f"{self.port_min}-{self.port_max}"
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    id: str
+    name: str
+    description: str = ""
+    rules: tuple[SecurityGroupRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class FloatingIp:
+    id: str
+    address: str
+    port_id: str = ""
+    fixed_address: str = ""
+    network_id: str = ""  # the external network it comes from
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class VolumeAttachment:
+    volume_id: str
+    device: str
+    server_id: str
+
+
+@dataclass(frozen=True)
+class Volume:
+    id: str
+    name: str
+    size: int  # GiB
+    status: str
+    is_bootable: bool = False
+    attachments: tuple[VolumeAttachment, ...] = ()
+    volume_type: str = ""
+    description: str = ""
+    created_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class VolumeSnapshot:
+    id: str
+    name: str
+    size: int
+    status: str
+    volume_id: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class ServerAction:
+    action: str
+    request_id: str
+    user_id: str
+    start_time: datetime | None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteConsole:
+    type: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Nic:
+    """One network interface of a launch, in order: a network, or an existing port."""
+
+    network_id: str = ""
+    port_id: str = ""
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """Everything a launch asks Nova for (the wizard's validated answers)."""
+
+    name: str
+    flavor_id: str
+    source_type: str  # "image", "snapshot", "volume" or "volume_snapshot"
+    source_id: str
+    count: int = 1
+    description: str = ""
+    availability_zone: str = ""
+    create_volume: bool = False  # image/snapshot sources: boot from a new volume
+    volume_size: int = 0  # GiB, for a new volume
+    delete_volume_on_delete: bool = False
+    nics: tuple[Nic, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    key_name: str = ""
+    user_data: str = ""
+    config_drive: bool = False
+    server_group_id: str = ""
+    scheduler_hints: tuple[tuple[str, str], ...] = ()
+    metadata: tuple[tuple[str, str], ...] = field(default=())
+
+
+# --- SDK objects -> dataclasses ------------------------------------------------------------
+
+
+def _addresses(raw: Mapping[str, Any] | None) -> tuple[Address, ...]:
+    found = []
+    for network, entries in (raw or {}).items():
+        for entry in entries or []:
+            found.append(
+                Address(
+                    network=network,
+                    addr=entry.get("addr", ""),
+                    kind=entry.get("OS-EXT-IPS:type", "fixed"),
+                    version=int(entry.get("version", 4)),
+                    mac=entry.get("OS-EXT-IPS-MAC:mac_addr", ""),
+                )
+            )
+    return tuple(found)
+
+
+def _flavor_spec(raw: Any) -> FlavorSpec:
+    if raw is None:
+        return FlavorSpec("", 0, 0, 0)
+    get = raw.get if isinstance(raw, dict) else lambda k, d=None: getattr(raw, k, d)
+    return FlavorSpec(
+        name=get("original_name") or get("name") or get("id") or "",
+        vcpus=int(get("vcpus") or 0),
+        ram=int(get("ram") or 0),
+        disk=int(get("disk") or 0),
+        ephemeral=int(get("ephemeral") or 0),
+        swap=int(get("swap") or 0),
+    )
+
+
+def _image_id(raw: Any) -> str:
+    # A server booted from a volume has image "" (not an object).
+    if not raw:
+        return ""
+    if isinstance(raw, dict):
+        return str(raw.get("id") or "")
+    return str(getattr(raw, "id", "") or "")
+
+
+def to_server(s: Any) -> Server:
+    fault = s.fault or {}
+    return Server(
+        id=s.id,
+        name=s.name or "",
+        status=s.status or "",
+        task_state=s.task_state or None,
+        vm_state=s.vm_state or "",
+        power_state=int(s.power_state or 0),
+        description=s.description or "",
+        availability_zone=s.availability_zone or "",
+        key_name=s.key_name or "",
+        image_id=_image_id(s.image),
+        flavor=_flavor_spec(s.flavor),
+        addresses=_addresses(s.addresses),
+        security_groups=tuple(sorted({g.get("name", "") for g in s.security_groups or []})),
+        volume_ids=tuple(v.get("id", "") for v in s.attached_volumes or []),
+        metadata=tuple(sorted((s.metadata or {}).items())),
+        fault_message=str(fault.get("message") or "").strip(),
+        fault_code=int(fault.get("code") or 0),
+        locked=bool(s.is_locked),
+        locked_reason=s.locked_reason or "",
+        created_at=_parse_time(s.created_at),
+        updated_at=_parse_time(s.updated_at),
+        launched_at=_parse_time(s.launched_at),
+        host=s.compute_host or "",
+        project_id=s.project_id or "",
+        user_id=s.user_id or "",
+        config_drive=str(s.has_config_drive or "").lower() in {"true", "1", "yes"},
+        server_groups=tuple(s.server_groups or ()),
+    )
+
+
+def to_image(i: Any) -> Image:
+    props = i.properties or {}
+    return Image(
+        id=i.id,
+        name=i.name or "",
+        status=i.status or "",
+        min_disk=int(i.min_disk or 0),
+        min_ram=int(i.min_ram or 0),
+        size=int(i.size or 0),
+        is_snapshot=props.get("image_type") == "snapshot" or bool(i.instance_uuid),
+        visibility=i.visibility or "",
+        owner=i.owner or "",
+        instance_id=i.instance_uuid or "",
+        created_at=_parse_time(i.created_at),
+    )
+
+
+def to_port(p: Any) -> Port:
+    return Port(
+        id=p.id,
+        name=p.name or "",
+        network_id=p.network_id,
+        fixed_ips=tuple(ip.get("ip_address", "") for ip in p.fixed_ips or []),
+        device_id=p.device_id or "",
+        device_owner=p.device_owner or "",
+        security_group_ids=tuple(p.security_group_ids or ()),
+        mac=p.mac_address or "",
+        status=p.status or "",
+    )
+
+
+def to_volume(v: Any) -> Volume:
+    return Volume(
+        id=v.id,
+        name=v.name or "",
+        size=int(v.size or 0),
+        status=v.status or "",
+        is_bootable=str(v.is_bootable).lower() == "true",
+        attachments=tuple(
+            VolumeAttachment(v.id, a.get("device") or "", a.get("server_id") or "")
+            for a in v.attachments or []
+        ),
+        volume_type=v.volume_type or "",
+        description=v.description or "",
+        created_at=_parse_time(v.created_at),
+    )
+
+
+def _block_device(spec: LaunchSpec) -> list[dict[str, Any]] | None:
+    """Nova's block_device_mapping_v2 for a launch that boots from a volume."""
+    if spec.source_type == "volume":
+        source, size = "volume", None
+    elif spec.source_type == "volume_snapshot":
+        source, size = "snapshot", spec.volume_size or None
+    elif spec.create_volume:
+        source, size = "image", spec.volume_size
+    else:
+        return None
+    mapping: dict[str, Any] = {
+        "boot_index": 0,
+        "uuid": spec.source_id,
+        "source_type": source,
+        "destination_type": "volume",
+        "delete_on_termination": spec.delete_volume_on_delete,
+    }
+    if size:
+        mapping["volume_size"] = size
+    return [mapping]
+
+
+def launch_attrs(spec: LaunchSpec) -> dict[str, Any]:
+    """The create_server arguments for a launch (kept apart from the call to be testable)."""
+    attrs: dict[str, Any] = {
+        "name": spec.name,
+        "flavor_id": spec.flavor_id,
+        "min_count": spec.count,
+        "max_count": spec.count,
+        "networks": [
+            {"port": nic.port_id} if nic.port_id else {"uuid": nic.network_id} for nic in spec.nics
+        ]
+        or "none",
+    }
+    bdm = _block_device(spec)
+    if bdm is None:
+        attrs["image_id"] = spec.source_id
+    else:
+        attrs["block_device_mapping"] = bdm
+    if spec.description:
+        attrs["description"] = spec.description
+    if spec.availability_zone:
+        attrs["availability_zone"] = spec.availability_zone
+    if spec.security_group_ids:
+        # Nova hands these to Neutron, which takes a name or an id; ids are unambiguous.
+        attrs["security_groups"] = [{"name": g} for g in spec.security_group_ids]
+    if spec.key_name:
+        attrs["key_name"] = spec.key_name
+    if spec.user_data:
+        attrs["user_data"] = base64.b64encode(spec.user_data.encode()).decode()
+    if spec.config_drive:
+        attrs["config_drive"] = True
+    hints: dict[str, Any] = {}
+    for key, value in spec.scheduler_hints:
+        hints.setdefault(key, []).append(value)
+    flat: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in hints.items()}
+    if spec.server_group_id:
+        flat["group"] = spec.server_group_id
+    if flat:
+        attrs["scheduler_hints"] = flat
+    if spec.metadata:
+        attrs["metadata"] = dict(spec.metadata)
+    return attrs
+
+
+class ComputeGateway:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def has_volumes(self) -> bool:
+        """Whether the cloud has Cinder (from the token's catalog; no API call)."""
+        return bool(self.conn.has_service("block-storage"))
+
+    # --- servers -------------------------------------------------------------------------
+
+    @cloud_call
+    def list_servers(self, query: ServerQuery) -> ServerPage:
+        """One page of servers in one Nova call (GET /servers/detail with marker/limit)."""
+        params: dict[str, Any] = {
+            "limit": query.limit + 1,  # one more tells whether another page follows
+            "sort_key": query.sort_key,
+            "sort_dir": query.sort_dir,
+        }
+        if query.backwards:
+            params["sort_dir"] = "asc" if query.sort_dir == "desc" else "desc"
+        if query.marker:
+            params["marker"] = query.marker
+        if query.name:
+            params["name"] = query.name
+        if query.status:
+            params["status"] = query.status
+        if query.ip:
+            params["ipv4_address"] = query.ip
+        if query.project_id:
+            params["project_id"] = query.project_id
+        if query.host:
+            params["compute_host"] = query.host
+        found = self.conn.compute.servers(details=True, all_projects=query.all_projects, **params)
+        servers = [to_server(s) for s in itertools.islice(found, query.limit + 1)]
+        more = len(servers) > query.limit
+        servers = servers[: query.limit]
+        if query.backwards:
+            servers.reverse()
+            next_marker = servers[-1].id if servers else ""
+            prev_marker = servers[0].id if (more and servers) else ""
+        else:
+            next_marker = servers[-1].id if (more and servers) else ""
+            prev_marker = servers[0].id if (query.marker and servers) else ""
+        return ServerPage(tuple(servers), next_marker, prev_marker)
+
+    @cloud_call
+    def get_server(self, server_id: str) -> Server:
+        return to_server(self.conn.compute.get_server(server_id))
+
+    @cloud_call
+    def create_server(self, spec: LaunchSpec) -> str:
+        """Launch `spec.count` servers at once; returns the first one's id."""
+        created = self.conn.compute.create_server(**launch_attrs(spec))
+        return str(created.id)
+
+    @cloud_call
+    def update_server(self, server_id: str, name: str, description: str) -> None:
+        self.conn.compute.update_server(server_id, name=name, description=description)
+
+    @cloud_call
+    def delete_server(self, server_id: str) -> None:
+        self.conn.compute.delete_server(server_id, ignore_missing=False)
+
+    @cloud_call
+    def create_server_image(self, server_id: str, name: str) -> str:
+        """An instance snapshot; returns the new image's id (microversion >= 2.45)."""
+        # Server.create_image makes the one Nova call; the proxy's create_server_image would
+        # also fetch the new image from Glance.
+        return str(_server.Server.new(id=server_id).create_image(self.conn.compute, name))
+
+    @cloud_call
+    def pause_server(self, server_id: str) -> None:
+        self.conn.compute.pause_server(server_id)
+
+    @cloud_call
+    def unpause_server(self, server_id: str) -> None:
+        self.conn.compute.unpause_server(server_id)
+
+    @cloud_call
+    def suspend_server(self, server_id: str) -> None:
+        self.conn.compute.suspend_server(server_id)
+
+    @cloud_call
+    def resume_server(self, server_id: str) -> None:
+        self.conn.compute.resume_server(server_id)
+
+    @cloud_call
+    def shelve_server(self, server_id: str) -> None:
+        self.conn.compute.shelve_server(server_id)
+
+    @cloud_call
+    def unshelve_server(self, server_id: str) -> None:
+        self.conn.compute.unshelve_server(server_id)
+
+    @cloud_call
+    def stop_server(self, server_id: str) -> None:
+        self.conn.compute.stop_server(server_id)
+
+    @cloud_call
+    def start_server(self, server_id: str) -> None:
+        self.conn.compute.start_server(server_id)
+
+    @cloud_call
+    def reboot_server(self, server_id: str, hard: bool = False) -> None:
+        self.conn.compute.reboot_server(server_id, "HARD" if hard else "SOFT")
+
+    @cloud_call
+    def resize_server(self, server_id: str, flavor_id: str) -> None:
+        self.conn.compute.resize_server(server_id, flavor_id)
+
+    @cloud_call
+    def confirm_server_resize(self, server_id: str) -> None:
+        self.conn.compute.confirm_server_resize(server_id)
+
+    @cloud_call
+    def revert_server_resize(self, server_id: str) -> None:
+        self.conn.compute.revert_server_resize(server_id)
+
+    @cloud_call
+    def rebuild_server(self, server_id: str, image_id: str) -> None:
+        self.conn.compute.rebuild_server(server_id, image_id)
+
+    @cloud_call
+    def lock_server(self, server_id: str, reason: str = "") -> None:
+        self.conn.compute.lock_server(server_id, locked_reason=reason or None)
+
+    @cloud_call
+    def unlock_server(self, server_id: str) -> None:
+        self.conn.compute.unlock_server(server_id)
+
+    @cloud_call
+    def rescue_server(self, server_id: str, image_id: str = "", password: str = "") -> None:
+        self.conn.compute.rescue_server(
+            server_id, admin_pass=password or None, image=image_id or None
+        )
+
+    @cloud_call
+    def unrescue_server(self, server_id: str) -> None:
+        self.conn.compute.unrescue_server(server_id)
+
+    @cloud_call
+    def add_security_group_to_server(self, server_id: str, group_id: str) -> None:
+        # Nova's addSecurityGroup takes a "name"; Neutron resolves an id there too.
+        self.conn.compute.add_security_group_to_server(server_id, group_id)
+
+    @cloud_call
+    def remove_security_group_from_server(self, server_id: str, group_id: str) -> None:
+        self.conn.compute.remove_security_group_from_server(server_id, group_id)
+
+    @cloud_call
+    def get_server_console_output(self, server_id: str, length: int | None = None) -> str:
+        output = self.conn.compute.get_server_console_output(server_id, length=length)
+        return str((output or {}).get("output") or "")
+
+    @cloud_call
+    def create_server_remote_console(self, server_id: str) -> RemoteConsole:
+        """A remote console URL (POST /servers/{id}/remote-consoles, microversion >= 2.6)."""
+        console = self.conn.compute.create_console(server_id, console_type="novnc") or {}
+        return RemoteConsole(type=str(console.get("type") or "novnc"), url=str(console.get("url")))
+
+    @cloud_call
+    def list_server_actions(self, server_id: str) -> list[ServerAction]:
+        return [
+            ServerAction(
+                action=a.action or "",
+                request_id=a.request_id or "",
+                user_id=a.user_id or "",
+                start_time=_parse_time(a.start_time),
+                message=a.message or "",
+            )
+            for a in self.conn.compute.server_actions(server_id)
+        ]
+
+    @cloud_call
+    def create_server_interface(
+        self, server_id: str, network_id: str = "", port_id: str = ""
+    ) -> None:
+        if port_id:
+            self.conn.compute.create_server_interface(server_id, port_id=port_id)
+        else:
+            self.conn.compute.create_server_interface(server_id, net_id=network_id)
+
+    @cloud_call
+    def delete_server_interface(self, server_id: str, port_id: str) -> None:
+        self.conn.compute.delete_server_interface(port_id, server=server_id, ignore_missing=False)
+
+    @cloud_call
+    def list_volume_attachments(self, server_id: str) -> list[VolumeAttachment]:
+        return [
+            VolumeAttachment(
+                volume_id=a.volume_id, device=a.device or "", server_id=a.server_id or server_id
+            )
+            for a in self.conn.compute.volume_attachments(server_id)
+        ]
+
+    @cloud_call
+    def create_volume_attachment(self, server_id: str, volume_id: str) -> None:
+        self.conn.compute.create_volume_attachment(server_id, volume_id=volume_id)
+
+    @cloud_call
+    def delete_volume_attachment(self, server_id: str, volume_id: str) -> None:
+        self.conn.compute.delete_volume_attachment(server_id, volume_id, ignore_missing=False)
+
+    # --- what a launch chooses from --------------------------------------------------------
+
+    @cloud_call
+    def list_flavors(self) -> list[Flavor]:
+        flavors = [
+            Flavor(
+                id=f.id,
+                name=f.name,
+                vcpus=int(f.vcpus or 0),
+                ram=int(f.ram or 0),
+                disk=int(f.disk or 0),
+                ephemeral=int(f.ephemeral or 0),
+                is_public=bool(f.is_public),
+            )
+            for f in self.conn.compute.flavors(details=True)
+        ]
+        return sorted(flavors, key=lambda f: (f.vcpus, f.ram, f.disk, f.name))
+
+    @cloud_call
+    def get_limits(self) -> Limits:
+        a = self.conn.compute.get_limits().absolute
+        return Limits(
+            instances=int(a.instances),
+            instances_used=int(a.instances_used or 0),
+            cores=int(a.total_cores),
+            cores_used=int(a.total_cores_used or 0),
+            ram=int(a.total_ram),
+            ram_used=int(a.total_ram_used or 0),
+            keypairs=int(a.keypairs if a.keypairs is not None else -1),
+            server_groups=int(a.server_groups if a.server_groups is not None else -1),
+            server_groups_used=int(a.server_groups_used or 0),
+        )
+
+    @cloud_call
+    def list_availability_zones(self) -> list[AvailabilityZone]:
+        return [
+            AvailabilityZone(name=z.name, available=bool((z.state or {}).get("available")))
+            for z in self.conn.compute.availability_zones()
+        ]
+
+    @cloud_call
+    def list_images(self) -> list[Image]:
+        """Every image the project may boot (its own, shared, public), one Glance call:
+        Glance pages by `limit`, so ask for a page larger than any project's image list."""
+        images = self.conn.image.images(limit=1000, sort="name:asc")
+        return [to_image(i) for i in itertools.islice(images, 1000)]
+
+    @cloud_call
+    def get_image(self, image_id: str) -> Image:
+        return to_image(self.conn.image.get_image(image_id))
+
+    # --- key pairs -------------------------------------------------------------------------
+
+    @cloud_call
+    def list_keypairs(self) -> list[Keypair]:
+        return sorted(
+            (
+                Keypair(
+                    name=k.name,
+                    fingerprint=k.fingerprint or "",
+                    type=k.type or "ssh",
+                    public_key=k.public_key or "",
+                )
+                for k in self.conn.compute.keypairs()
+            ),
+            key=lambda k: k.name.lower(),
+        )
+
+    @cloud_call
+    def create_keypair(self, name: str) -> NewKeypair:
+        """Nova generates the pair (microversion <= 2.91) and returns the private key once."""
+        k = self.conn.compute.create_keypair(name=name)
+        return NewKeypair(name=k.name, fingerprint=k.fingerprint or "", private_key=k.private_key)
+
+    @cloud_call
+    def import_keypair(self, name: str, public_key: str) -> Keypair:
+        k = self.conn.compute.create_keypair(name=name, public_key=public_key)
+        return Keypair(name=k.name, fingerprint=k.fingerprint or "", public_key=public_key)
+
+    @cloud_call
+    def delete_keypair(self, name: str) -> None:
+        self.conn.compute.delete_keypair(name, ignore_missing=False)
+
+    # --- server groups ---------------------------------------------------------------------
+
+    @cloud_call
+    def list_server_groups(self) -> list[ServerGroup]:
+        return sorted(
+            (
+                ServerGroup(
+                    id=g.id,
+                    name=g.name or "",
+                    policy=g.policy or (g.policies or [""])[0],
+                    members=tuple(g.member_ids or ()),
+                )
+                for g in self.conn.compute.server_groups()
+            ),
+            key=lambda g: g.name.lower(),
+        )
+
+    @cloud_call
+    def create_server_group(self, name: str, policy: str) -> ServerGroup:
+        g = self.conn.compute.create_server_group(name=name, policy=policy)
+        return ServerGroup(id=g.id, name=g.name, policy=g.policy or policy)
+
+    @cloud_call
+    def delete_server_group(self, group_id: str) -> None:
+        self.conn.compute.delete_server_group(group_id, ignore_missing=False)
+
+    # --- Neutron: networks, ports, security groups, floating IPs ---------------------------
+
+    @cloud_call
+    def list_networks(self) -> list[Network]:
+        """Networks a server of this project can be plugged into (own and shared)."""
+        networks = [
+            Network(
+                id=n.id,
+                name=n.name or "",
+                is_shared=bool(n.is_shared),
+                is_external=bool(n.is_router_external),
+                subnet_ids=tuple(n.subnet_ids or ()),
+                status=n.status or "",
+            )
+            for n in self.conn.network.networks()
+        ]
+        return sorted(networks, key=lambda n: (n.is_external, n.name.lower()))
+
+    @cloud_call
+    def list_ports(self, device_id: str | None = None) -> list[Port]:
+        """The project's ports: those of one server (`device_id`), or all of them."""
+        query: dict[str, Any] = {"project_id": self.conn.current_project_id}
+        if device_id is not None:
+            query = {"device_id": device_id}
+        return [to_port(p) for p in self.conn.network.ports(**query)]
+
+    @cloud_call
+    def list_security_groups(self) -> list[SecurityGroup]:
+        groups = [
+            SecurityGroup(
+                id=g.id,
+                name=g.name or "",
+                description=g.description or "",
+                rules=tuple(
+                    SecurityGroupRule(
+                        direction=r.get("direction", ""),
+                        ethertype=r.get("ethertype", ""),
+                        protocol=r.get("protocol") or "",
+                        port_min=r.get("port_range_min"),
+                        port_max=r.get("port_range_max"),
+                        remote_ip_prefix=r.get("remote_ip_prefix") or "",
+                        remote_group_id=r.get("remote_group_id") or "",
+                    )
+                    for r in g.security_group_rules or []
+                ),
+            )
+            for g in self.conn.network.security_groups(project_id=self.conn.current_project_id)
+        ]
+        return sorted(groups, key=lambda g: g.name.lower())
+
+    @cloud_call
+    def list_floating_ips(self) -> list[FloatingIp]:
+        return [
+            FloatingIp(
+                id=f.id,
+                address=f.floating_ip_address,
+                port_id=f.port_id or "",
+                fixed_address=f.fixed_ip_address or "",
+                network_id=f.floating_network_id or "",
+                status=f.status or "",
+            )
+            for f in self.conn.network.ips(project_id=self.conn.current_project_id)
+        ]
+
+    @cloud_call
+    def create_floating_ip(self, network_id: str) -> FloatingIp:
+        f = self.conn.network.create_ip(floating_network_id=network_id)
+        return FloatingIp(id=f.id, address=f.floating_ip_address, network_id=network_id)
+
+    @cloud_call
+    def update_floating_ip(self, floating_ip_id: str, port_id: str | None) -> None:
+        """Associate the floating IP with a port, or (None) disassociate it."""
+        self.conn.network.update_ip(floating_ip_id, port_id=port_id)
+
+    # --- Cinder ----------------------------------------------------------------------------
+
+    @cloud_call
+    def list_volumes(self) -> list[Volume]:
+        return sorted(
+            (to_volume(v) for v in self.conn.block_storage.volumes(details=True)),
+            key=lambda v: (v.name.lower(), v.id),
+        )
+
+    @cloud_call
+    def list_volume_snapshots(self) -> list[VolumeSnapshot]:
+        return [
+            VolumeSnapshot(
+                id=s.id,
+                name=s.name or "",
+                size=int(s.size or 0),
+                status=s.status or "",
+                volume_id=s.volume_id or "",
+            )
+            for s in self.conn.block_storage.snapshots(details=True)
+        ]
+
+
+def names_by_id(items: Iterable[Image | Network | Volume]) -> dict[str, str]:
+    return {item.id: item.label for item in items}

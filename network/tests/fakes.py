@@ -607,8 +607,8 @@ class FakeNetworkGateway(NetworkGateway):
     def delete_router(self, router_id: str) -> None:
         self._call("delete_router")
         self._router(router_id)
-        if self._interfaces(router_id):
-            raise Rejected(f"Router {router_id} still has ports", 409)
+        if ports := [p.id for p in self._interfaces(router_id)]:
+            raise Rejected(f"Router {router_id} has ports still attached: {', '.join(ports)}", 409)
         del self.routers[router_id]
 
     # --- security groups ----------------------------------------------------------------------

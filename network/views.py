@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from network import tasks
 from network import topology as drawing
 from network.forms import (
     RULE_PRESETS,
@@ -65,6 +66,8 @@ from portal.concurrency import concurrently
 from portal.errors import CloudError, NotFound, Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me, safe_next
+from portal.models import Operation
+from portal.operations import start_operation
 
 T = TypeVar("T")
 GET_POST = require_http_methods(["GET", "POST"])
@@ -501,10 +504,14 @@ class RouterRow:
     router: Router
     gateway_name: str
     project_name: str = ""
+    deleting: bool = False
 
 
 def router_rows(
-    routers: Iterable[Router], networks: Iterable[Network], projects: dict[str, str] | None = None
+    routers: Iterable[Router],
+    networks: Iterable[Network],
+    projects: dict[str, str] | None = None,
+    deleting: set[str] | None = None,
 ) -> list[RouterRow]:
     names = {n.id: n.label for n in networks}
     return [
@@ -512,6 +519,7 @@ def router_rows(
             r,
             names.get(r.external_network_id or "", r.external_network_id or ""),
             (projects or {}).get(r.project_id, r.project_id),
+            r.id in (deleting or set()),
         )
         for r in sorted(routers, key=lambda r: r.label.lower())
     ]
@@ -524,7 +532,12 @@ def list_routers(request: PortalRequest) -> HttpResponse:
     routers, networks, quota = concurrently(
         lambda: gw.list_routers(project_id=pid), gw.list_networks, lambda: gw.get_quota(pid)
     )
-    context = {"rows": router_rows(routers, networks), "quota_rows": quota_rows(quota, "router")}
+    rows = router_rows(routers, networks, deleting=_routers_being_deleted(request))
+    context = {
+        "rows": rows,
+        "deleting": any(r.deleting for r in rows),
+        "quota_rows": quota_rows(quota, "router"),
+    }
     return _page(request, "network/routers.html", context)
 
 
@@ -794,32 +807,40 @@ def remove_extra_routes_from_router(request: PortalRequest, router_id: str) -> H
     )
 
 
+def _routers_being_deleted(request: PortalRequest) -> set[str]:
+    """Routers a delete_router job is working on: their rows say so and the list polls."""
+    pending = Operation.objects.filter(
+        kind="delete_router",
+        cloud_key=me(request).cloud_key,
+        state__in=[Operation.State.QUEUED, Operation.State.RUNNING],
+    )
+    return set(pending.values_list("target", flat=True))
+
+
 @require_POST
 @login_required
 def delete_router(request: PortalRequest, router_id: str) -> HttpResponse:
-    """Neutron refuses to delete a router with interfaces, and to remove an interface a static
-    route or a floating IP still needs: the routes go first, then the interfaces, then the
-    router. A refusal on the way (a floating IP) is shown with Neutron's reason."""
-    gw = _gw(request)
+    """A job (network/tasks.py): routes, then interfaces, then the router itself."""
     name = request.POST.get("name") or router_id
-
-    def delete() -> None:
-        router, ports = concurrently(
-            lambda: gw.get_router(router_id), lambda: gw.list_ports(device_id=router_id)
-        )
-        if router.routes:
-            gw.remove_extra_routes_from_router(router_id, list(router.routes))
-        for port in ports:
-            if port.is_router_interface:
-                gw.remove_interface_from_router(router_id, port.id)
-        gw.delete_router(router_id)
-
-    return _button(
+    op = Operation.objects.filter(
+        kind="delete_router",
+        cloud_key=me(request).cloud_key,
+        target=router_id,
+        state__in=[Operation.State.QUEUED, Operation.State.RUNNING],
+    ).first() or start_operation(
         request,
-        delete,
-        _("Router %(name)s deleted.") % {"name": name},
-        reverse("network:list-routers"),
+        tasks.delete_router,
+        kind="delete_router",
+        title=tasks.DELETE_ROUTER_TITLE,
+        target=router_id,
+        target_name=name,
     )
+    if request.htmx and request.POST.get("stay"):
+        response = render(request, "network/operation_started.html", {"op": op})
+        response["HX-Trigger"] = json.dumps({"network-changed": None})
+        return response
+    url = reverse("portal:operation", args=[op.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 # --- security groups --------------------------------------------------------------------------
@@ -1242,8 +1263,12 @@ def admin_routers(request: PortalRequest) -> HttpResponse:
     routers, networks, projects = concurrently(
         gw.list_routers, gw.list_networks, lambda: _project_names(gw)
     )
-    rows = sorted(router_rows(routers, networks, projects), key=lambda r: r.project_name.lower())
-    return _page(request, "network/admin_routers.html", {"rows": rows})
+    deleting = _routers_being_deleted(request)
+    rows = sorted(
+        router_rows(routers, networks, projects, deleting), key=lambda r: r.project_name.lower()
+    )
+    context = {"rows": rows, "deleting": any(r.deleting for r in rows)}
+    return _page(request, "network/admin_routers.html", context)
 
 
 @require_GET

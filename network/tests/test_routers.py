@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from network.gateway import Route, Router, Subnet
+from network.tasks import delete_router
 from network.tests.fakes import FakeNetworkGateway
+from portal.errors import CloudUnavailable, Rejected
+from portal.models import Operation
 
 pytestmark = pytest.mark.django_db
 
@@ -114,8 +119,6 @@ def test_interface_refusal_keeps_no_port_behind(
     response = member_client.post(url, {"subnet_id": a.id})
     assert response.status_code == 400
     ports_before = set(fake.ports)
-    from portal.errors import Rejected
-
     fake.refusals["add_interface_to_router"] = Rejected("Router already has a port on subnet", 400)
     b = next(s for s in fake.subnets.values() if s.name == "b")
     response = member_client.post(url, {"subnet_id": b.id, "ip_address": "172.31.1.77"})
@@ -169,19 +172,77 @@ def test_remove_interface_refused_while_a_route_needs_it(
     assert response.status_code == 302 and port.id not in fake.ports
 
 
-def test_delete_router_removes_routes_and_interfaces_first(
-    member_client: Client, fake: FakeNetworkGateway
+def test_delete_router_is_a_job_that_removes_routes_and_interfaces_first(
+    member_client: Client, fake: FakeNetworkGateway, django_capture_on_commit_callbacks: Any
 ) -> None:
     router, a, b = layout(fake)
     fake.add_interface_to_router(router.id, subnet_id=a.id)
     fake.add_interface_to_router(router.id, subnet_id=b.id)
     fake.add_extra_routes_to_router(router.id, [Route("10.50.0.0/24", "172.31.0.60")])
-    response = member_client.post(
-        f"/network/routers/{router.id}/delete/", {"name": "was-router", "stay": "1"}, headers=HTMX
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = member_client.post(
+            f"/network/routers/{router.id}/delete/",
+            {"name": "was-router", "stay": "1"},
+            headers=HTMX,
+        )
+        member_client.post(  # a second click while it runs starts nothing new
+            f"/network/routers/{router.id}/delete/",
+            {"name": "was-router", "stay": "1"},
+            headers=HTMX,
+        )
+    op = Operation.objects.get()
+    assert (op.kind, op.target, op.target_name, op.state) == (
+        "delete_router",
+        router.id,
+        "was-router",
+        "queued",
     )
-    assert "Router was-router deleted." in response.content.decode()
+    assert len(callbacks) == 1
+    html = response.content.decode()
+    assert f'id="operation-{op.pk}-card"' in html and 'hx-swap-oob="beforeend"' in html
+    page = member_client.get("/network/routers/", headers=HTMX).content.decode()
+    assert "Deleting…" in page and "every 2s" in page  # the list polls while the job runs
+
+    delete_router(op.pk)  # what the worker runs
+
+    op.refresh_from_db()
+    assert op.state == "succeeded", op.error
+    assert op.result == {
+        "interfaces_removed": ["172.31.0.1", "172.31.1.1"],
+        "deleted": "was-router",
+    }
     assert router.id not in fake.routers
     assert not [p for p in fake.ports.values() if p.device_id == router.id]
+    page = member_client.get("/network/routers/", headers=HTMX).content.decode()
+    assert "was-router" not in page and "every 2s" not in page
+
+
+def test_delete_router_job_is_resumable(member_client: Client, fake: FakeNetworkGateway) -> None:
+    """A job that stopped half-way (here: the cloud went away) resumes and finishes."""
+    router, a, b = layout(fake)
+    fake.add_interface_to_router(router.id, subnet_id=a.id)
+    fake.add_interface_to_router(router.id, subnet_id=b.id)
+    member_client.post(f"/network/routers/{router.id}/delete/", {"name": "was-router"})
+    op = Operation.objects.get()
+    fake.refusals["delete_router"] = CloudUnavailable("503 Service Unavailable")
+    delete_router(op.pk)
+    op.refresh_from_db()
+    assert op.state == "queued" and "retrying" in op.log[-1][1]
+    assert router.id in fake.routers and not fake._interfaces(router.id)
+    delete_router(op.pk)
+    op.refresh_from_db()
+    assert op.state == "succeeded" and router.id not in fake.routers
+
+
+def test_delete_router_from_its_page_opens_the_job(
+    member_client: Client, fake: FakeNetworkGateway
+) -> None:
+    router = fake.create_router("edge")
+    response = member_client.post(f"/network/routers/{router.id}/delete/", {"name": "edge"})
+    op = Operation.objects.get()
+    assert response["Location"] == f"/operations/{op.pk}/"
+    page = member_client.get(response["Location"]).content.decode()
+    assert "Delete router" in page and "edge" in page
 
 
 def test_delete_router_refused_while_a_floating_ip_needs_it(
@@ -193,8 +254,9 @@ def test_delete_router_refused_while_a_floating_ip_needs_it(
     port = next(p for p in fake.ports.values() if p.device_id == server.id)
     fip = fake.create_floating_ip(fake.public_id)
     fake.associate_floating_ip(fip.id, port.id)
-    response = member_client.post(f"/network/routers/{router.id}/delete/", {"name": "was-router"})
-    assert response["Location"] == "/network/routers/"
-    page = member_client.get("/network/routers/").content.decode()
-    assert "required by one or more floating IPs" in page
+    member_client.post(f"/network/routers/{router.id}/delete/", {"name": "was-router"})
+    op = Operation.objects.get()
+    delete_router(op.pk)
+    op.refresh_from_db()
+    assert op.state == "failed" and "required by one or more floating IPs" in op.error
     assert router.id in fake.routers

@@ -1,0 +1,377 @@
+"""devcloud: Stackdesk's OpenStack all-in-one on 127.0.0.1 (run it as devcloud/devcloud).
+
+  up                   install what is missing, start what is down, seed the demo data
+  down                 stop every OpenStack process (and a MariaDB/RabbitMQ devcloud started)
+  status               every service up/down with port and PID, and nova's compute hosts
+  wipe [--all]         down, drop devcloud's databases and broker account, delete the state
+                       (--all: the venv too)
+  restart NAME...      re-render the configuration and restart these services (see `status`)
+  restart-compute N    restart fake compute N and bring its guests back
+  env                  print the shell exports for the clouds.yaml
+  lock                 rebuild devcloud/requirements.lock (see README.md)
+
+Standard library only: it runs on Debian's python3 before the venv exists.
+The OpenStack API work is done by register.py, seed.py and readopt.py in the venv.
+"""
+
+import argparse
+import concurrent.futures
+import functools
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+from devcloud import backing, config, install, procs, render, schemas
+from devcloud.services import SERVICES, Service, by_name, compute_name, of_kind
+
+STATE_DIRS = (
+    config.ETC,
+    config.LOGS,
+    config.RUN,
+    config.DATA / "keystone",
+    config.DATA / "glance" / "images",
+    config.DATA / "glance" / "staging",
+    config.DATA / "glance" / "tasks",
+    config.DATA / "glance" / "locks",
+    config.DATA / "nova" / "locks",
+    config.DATA / "neutron" / "locks",
+    config.DATA / "cinder" / "locks",
+    *(config.DATA / "nova" / f"compute{n}" for n in range(1, config.COMPUTES + 1)),
+)
+
+
+def up() -> None:
+    started_at = time.monotonic()
+    for directory in STATE_DIRS:
+        directory.mkdir(parents=True, exist_ok=True)
+    install.ensure_apt(backing.missing_servers())
+    install.ensure_venv()
+    installed_at = time.monotonic()
+
+    render.write_all()
+    backing.ensure_running()
+    synced = schemas.sync(backing.ensure_accounts())
+    restarted_hosts = start_services(fresh_keystone="keystone" in synced)
+    running_at = time.monotonic()
+
+    # readopt and seed touch different things: run them side by side
+    readopting = venv_script("readopt", *restarted_hosts) if restarted_hosts else None
+    if config.SEED:
+        finish("seed", venv_script("seed"))
+    if readopting:
+        finish("readopt", readopting)
+    done_at = time.monotonic()
+
+    print_access()
+    procs.log(
+        f"devcloud up: install {installed_at - started_at:.1f}s, "
+        f"start {running_at - installed_at:.1f}s, "
+        f"seed and readopt {done_at - running_at:.1f}s, total {done_at - started_at:.1f}s"
+    )
+
+
+def start_services(fresh_keystone: bool) -> list[str]:
+    """Start what is down in SERVICES order; returns the compute hosts (re)started."""
+    keystone = by_name("keystone")
+    _start(keystone)
+    procs.wait_until("keystone", lambda: procs.http_answers(keystone.url + "v3"), 120)
+    # the catalog and service users are registered while the other APIs start
+    register = venv_script("register")
+    apis = of_kind("api")
+    for service in apis[1:]:
+        _start(service)
+    if fresh_keystone:
+        # workers authenticate at start-up and exit on HTTP 401: their users must exist first
+        finish("register", register)
+    for service in of_kind("worker"):
+        _start(service)
+    # computes need placement (for their resource provider) and conductor, not the other APIs
+    placement = by_name("placement-api")
+    procs.wait_until(placement.name, lambda: procs.http_answers(placement.url), 180)
+    since, hosts = start_computes(of_kind("compute"))
+    for service in apis:
+        procs.wait_until(service.name, functools.partial(procs.http_answers, service.url), 180)
+    procs.log("all APIs answer")
+    if not fresh_keystone:
+        finish("register", register)
+    wait_computes(hosts, since)
+    return hosts
+
+
+def _start(service: Service) -> bool:
+    started = procs.start(service.name, service.argv, service.env)
+    if started:
+        procs.log(f"started {service.name}" + (f" on port {service.port}" if service.port else ""))
+    return started
+
+
+def start_computes(computes: list[Service]) -> tuple[str, list[str]]:
+    """Start the computes that are down: (database time before the start, their hosts)."""
+    since = backing.devcloud_sql("SELECT UTC_TIMESTAMP()").strip()
+    return since, [service.name.removeprefix("nova-") for service in computes if _start(service)]
+
+
+def wait_computes(hosts: list[str], since: str) -> None:
+    """Wait until nova sees the (re)started computes, then map new ones to cell1."""
+    if hosts:
+        # a compute reports in after init_host and its first resource update: then it takes builds
+        procs.wait_until(
+            f"{', '.join(hosts)} to report to nova",
+            lambda: set(hosts) <= reported_since(since),
+            180,
+        )
+        procs.log(f"{', '.join(hosts)} reported to nova")
+    mapped = backing.devcloud_sql(f"SELECT host FROM {config.DB_PREFIX}nova_api.host_mappings")
+    if not {f"compute{n}" for n in range(1, config.COMPUTES + 1)} <= set(mapped.split()):
+        nova_conf = ("--config-file", str(config.ETC / "nova" / "nova.conf"))
+        nova_db = ("--config-file", str(config.ETC / "nova" / "nova-db.conf"))
+        nova_manage = str(config.VENV / "bin" / "nova-manage")
+        procs.run(
+            [nova_manage, *nova_conf, *nova_db, "cell_v2", "discover_hosts"], "discover-hosts"
+        )
+
+
+def reported_since(since: str) -> set[str]:
+    """Compute hosts with a compute node whose service reported after `since` (UTC)."""
+    nova = f"{config.DB_PREFIX}nova"
+    rows = backing.devcloud_sql(
+        f"SELECT s.host FROM {nova}.services s JOIN {nova}.compute_nodes c "
+        f"ON c.host = s.host AND c.deleted = 0 "
+        f"WHERE s.`binary` = 'nova-compute' AND s.deleted = 0 AND s.updated_at >= '{since}'"
+    )
+    return set(rows.split())
+
+
+def down() -> None:
+    started_at = time.monotonic()
+    # workers and computes first, then the APIs: each group in parallel, reverse start order
+    apis = list(reversed(of_kind("api")))
+    others = [service for service in reversed(SERVICES) if service.kind != "api"]
+    for group in (others, apis):
+        with concurrent.futures.ThreadPoolExecutor(len(group)) as pool:
+            for service, was_running in zip(
+                group, pool.map(lambda s: procs.stop(s.name), group), strict=True
+            ):
+                if was_running:
+                    procs.log(f"stopped {service.name}")
+    backing.stop_own()
+    procs.log(f"devcloud down in {time.monotonic() - started_at:.1f}s")
+
+
+def wipe(everything: bool) -> None:
+    down()
+    backing.drop_accounts()
+    if everything:
+        shutil.rmtree(config.STATE, ignore_errors=True)
+        procs.log(f"deleted {config.STATE}")
+        return
+    for path in (
+        config.ETC,
+        config.LOGS,
+        config.RUN,
+        config.DATA,
+        config.STATE / "src",
+        backing.MARIADB_DIR,
+        backing.RABBITMQ_DIR,
+    ):
+        shutil.rmtree(path, ignore_errors=True)
+    config.CLOUDS_YAML.unlink(missing_ok=True)
+    procs.log(f"deleted the state under {config.STATE} except the venv")
+
+
+def restart(names: list[str]) -> None:
+    known = {service.name for service in SERVICES}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        sys.exit(
+            f"devcloud: unknown service {', '.join(unknown)}; one of: {', '.join(sorted(known))}"
+        )
+    render.write_all()
+    services = [by_name(name) for name in names]
+    for service in services:
+        if procs.stop(service.name):
+            procs.log(f"stopped {service.name}")
+    for service in services:
+        if service.kind != "compute":
+            _start(service)
+    for service in services:
+        if service.port:
+            procs.wait_until(service.name, functools.partial(procs.http_answers, service.url), 180)
+    computes = [service for service in services if service.kind == "compute"]
+    if computes:
+        since, hosts = start_computes(computes)
+        wait_computes(hosts, since)
+        finish("readopt", venv_script("readopt", *hosts))
+
+
+def status() -> int:
+    """Print every service's state; 0 if all are up, 3 (as systemctl does) if any is down."""
+    # name, up, port, pid, who started it
+    rows: list[tuple[str, bool, int | None, str, str]] = [
+        (
+            "mariadb",
+            procs.port_open(config.MARIADB_PORT),
+            config.MARIADB_PORT,
+            listener_pid(config.MARIADB_PORT),
+            backing.owner_of_mariadb(),
+        ),
+        (
+            "rabbitmq",
+            procs.port_open(config.RABBITMQ_PORT),
+            config.RABBITMQ_PORT,
+            listener_pid(config.RABBITMQ_PORT),
+            backing.owner_of_rabbitmq(),
+        ),
+    ]
+    for service in SERVICES:
+        pid = procs.running_pid(service.name)
+        alive = pid is not None and (service.port is None or procs.port_open(service.port))
+        rows.append((service.name, alive, service.port, str(pid or ""), ""))
+    print(f"{'service':<18} {'state':<6} {'port':>5} {'pid':>8}")
+    for name, alive, port, pid_text, note in rows:
+        state = "up" if alive else "down"
+        print(f"{name:<18} {state:<6} {port or '-':>5} {pid_text or '-':>8}  {note}".rstrip())
+    print()
+    try:
+        hosts = nova_compute_services()
+    except OSError as error:
+        print(f"nova compute hosts: unavailable ({error})")
+        return 3
+    print(f"{'compute host':<14} {'state':<6} {'status':<9} {'forced down':<12} reason")
+    for host in hosts:
+        forced = str(host["forced_down"])
+        reason = host.get("disabled_reason") or ""
+        print(f"{host['host']:<14} {host['state']:<6} {host['status']:<9} {forced:<12} {reason}")
+    return 0 if all(row[1] for row in rows) else 3
+
+
+def listener_pid(port: int) -> str:
+    """The PID listening on 127.0.0.1:port, from ss (iproute2)."""
+    output = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=False
+    ).stdout
+    marker = "pid="
+    start = output.find(marker)
+    return output[start + len(marker) :].split(",")[0] if start >= 0 else ""
+
+
+def nova_compute_services() -> list[dict[str, object]]:
+    """GET /os-services?binary=nova-compute as admin, with urllib (no SDK here)."""
+    token = keystone_token()
+    request = urllib.request.Request(
+        f"http://{config.HOST}:8774/v2.1/os-services?binary=nova-compute",
+        headers={"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.53"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        services: list[dict[str, object]] = json.load(response)["services"]
+    return sorted(services, key=lambda s: str(s["host"]))
+
+
+def keystone_token() -> str:
+    admin = config.ADMIN
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": admin.user,
+                        "domain": {"id": "default"},
+                        "password": admin.password,
+                    }
+                },
+            },
+            "scope": {"project": {"name": admin.project, "domain": {"id": "default"}}},
+        }
+    }
+    request = urllib.request.Request(
+        f"{config.KEYSTONE_URL}/auth/tokens?nocatalog",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(response.headers["X-Subject-Token"])
+
+
+def print_access() -> None:
+    print(f'\nclouds.yaml: {config.CLOUDS_YAML}   (eval "$(devcloud/devcloud env)")')
+    print(f"{'cloud':<20} {'user':<10} {'password':<20} {'project':<16} role")
+    for p in config.PERSONAS:
+        print(f"{p.cloud:<20} {p.user:<10} {p.password:<20} {p.project:<16} {p.role}")
+    ports = ", ".join(f"{s.name.removesuffix('-api')} {s.port}" for s in of_kind("api"))
+    print(f"APIs on {config.HOST}: {ports}\n")
+
+
+def env() -> None:
+    clouds = " ".join(p.cloud for p in config.PERSONAS)
+    print(f"export OS_CLIENT_CONFIG_FILE={config.CLOUDS_YAML}")
+    print(f"# clouds: {clouds}; CLI: {config.VENV}/bin/openstack --os-cloud NAME")
+
+
+def sdk_env() -> dict[str, str]:
+    """Environment of the venv scripts: they import devcloud.config and read our clouds.yaml."""
+    return {"PYTHONPATH": str(config.HERE.parent), "OS_CLIENT_CONFIG_FILE": str(config.CLOUDS_YAML)}
+
+
+def venv_script(module: str, *args: str) -> subprocess.Popen[str]:
+    """Start devcloud/<module>.py in the venv (openstacksdk); finish() collects it."""
+    return subprocess.Popen(
+        [str(config.VENV / "bin" / "python"), "-m", f"devcloud.{module}", *args],
+        env=procs.service_env(sdk_env()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(module: str, script: subprocess.Popen[str]) -> None:
+    """Wait for devcloud/<module>.py, log its output to the terminal and logs/<module>.log."""
+    output, _ = script.communicate()
+    with open(config.LOGS / f"{module}.log", "a") as log_file:
+        log_file.write(output)
+    if script.returncode != 0:
+        sys.exit(f"devcloud: {module}.py failed:\n{output}")
+    for line in output.splitlines():
+        procs.log(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="devcloud", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up")
+    commands.add_parser("down")
+    commands.add_parser("status")
+    commands.add_parser("wipe").add_argument(
+        "--all", action="store_true", help="also delete the venv"
+    )
+    commands.add_parser("restart").add_argument("names", nargs="+", metavar="NAME")
+    commands.add_parser("restart-compute").add_argument("number", type=int, metavar="N")
+    commands.add_parser("env")
+    commands.add_parser("lock")
+    args = parser.parse_args()
+    if args.command == "up":
+        up()
+    elif args.command == "down":
+        down()
+    elif args.command == "status":
+        sys.exit(status())
+    elif args.command == "wipe":
+        wipe(args.all)
+    elif args.command == "restart":
+        restart(args.names)
+    elif args.command == "restart-compute":
+        restart([compute_name(args.number)])
+    elif args.command == "env":
+        env()
+    elif args.command == "lock":
+        config.LOGS.mkdir(parents=True, exist_ok=True)
+        install.write_lock()
+
+
+if __name__ == "__main__":
+    main()

@@ -99,8 +99,9 @@ class ProjectQuotaForm(QuotaValuesForm):
         super().__init__(*args, services=list(current), initial_values=initial, **kwargs)
         for quota in catalog.QUOTA_FIELDS:
             if quota.name in self.fields:
-                used = current[quota.service].quotas[quota.key].in_use
-                self.fields[quota.name].help_text = _("In use: %(n)s") % {"n": used}
+                now = current[quota.service].quotas[quota.key]
+                text = _("In use: %(n)s · now unlimited") if now.unlimited else _("In use: %(n)s")
+                self.fields[quota.name].help_text = text % {"n": now.in_use}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -74,7 +74,8 @@ class Period:
 
     @property
     def days(self) -> int:
-        return max(1, (self.end - self.start).days + 1)
+        """Days the period touches (a part of a day counts as one)."""
+        return max(1, -(-(self.end - self.start) // timedelta(days=1)))
 
 
 def iso(moment: datetime | None) -> str:
@@ -158,13 +159,13 @@ def _join(first: TenantUsage, more: TenantUsage) -> TenantUsage:
 
 
 def project_usages(
-    gw: QuotasGateway, period: Period, page_size: int = PAGE_SIZE
+    gw: QuotasGateway, period: Period, page_size: int | None = None
 ) -> Iterator[TenantUsage]:
     """Every project's usage (admin), each yielded once complete, one Nova page at a time."""
     marker: str | None = None
     pending: TenantUsage | None = None
     while True:
-        page = gw.list_usages(period.start, period.end, limit=page_size, marker=marker)
+        page = gw.list_usages(period.start, period.end, limit=page_size or PAGE_SIZE, marker=marker)
         for part in page.usages:
             if pending is not None and pending.project_id == part.project_id:
                 pending = _join(pending, part)
@@ -180,12 +181,14 @@ def project_usages(
 
 
 def project_servers(
-    gw: QuotasGateway, project_id: str, period: Period, page_size: int = PAGE_SIZE
+    gw: QuotasGateway, project_id: str, period: Period, page_size: int | None = None
 ) -> Iterator[ServerUsage]:
     """One project's servers in the period, one Nova page at a time."""
     marker: str | None = None
     while True:
-        page = gw.get_usage(project_id, period.start, period.end, limit=page_size, marker=marker)
+        page = gw.get_usage(
+            project_id, period.start, period.end, limit=page_size or PAGE_SIZE, marker=marker
+        )
         for usage in page.usages:
             yield from usage.servers
         if not page.next_marker or not page.usages:
@@ -194,7 +197,7 @@ def project_servers(
 
 
 def volume_totals(
-    gw: QuotasGateway, *, all_projects: bool, page_size: int = PAGE_SIZE
+    gw: QuotasGateway, *, all_projects: bool, page_size: int | None = None
 ) -> dict[str, tuple[int, int]] | None:
     """project id -> (volumes, GiB), now; None when the cloud has no block storage. For one's
     own project the key is "" (Cinder shows the owner to admins only)."""
@@ -203,7 +206,9 @@ def volume_totals(
     totals: dict[str, tuple[int, int]] = {}
     marker: str | None = None
     while True:
-        page = gw.list_volumes(all_projects=all_projects, limit=page_size, marker=marker)
+        page = gw.list_volumes(
+            all_projects=all_projects, limit=page_size or PAGE_SIZE, marker=marker
+        )
         for volume in page.volumes:
             key = volume.project_id if all_projects else ""
             count, size = totals.get(key, (0, 0))
@@ -267,13 +272,15 @@ def csv_lines(header: Iterable[str], rows: Iterable[list[str]]) -> Iterator[str]
 
 
 def project_usage(
-    gw: QuotasGateway, project_id: str, period: Period, page_size: int = PAGE_SIZE
+    gw: QuotasGateway, project_id: str, period: Period, page_size: int | None = None
 ) -> TenantUsage:
     """One project's usage over the period, all its pages joined (for its overview page)."""
     joined = empty_usage(project_id)
     marker: str | None = None
     while True:
-        page = gw.get_usage(project_id, period.start, period.end, limit=page_size, marker=marker)
+        page = gw.get_usage(
+            project_id, period.start, period.end, limit=page_size or PAGE_SIZE, marker=marker
+        )
         for part in page.usages:
             joined = _join(joined, part)
         if not page.next_marker or not page.usages:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.test import Client
@@ -13,6 +15,8 @@ from projects.gateway import ProjectsGateway
 from projects.models import ProjectCounts
 from projects.tasks import refresh_project_counts
 from projects.tests.fakes import FakeProjectsGateway
+from quotas import catalog
+from quotas.tests.fakes import FakeQuotasGateway, FakeServer
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +28,7 @@ def fake() -> Iterator[FakeProjectsGateway]:
         yield gw
 
 
-def test_overview_before_any_count(member_client: Client, quota_fake: object) -> None:
+def test_overview_before_any_count(member_client: Client, quota_fake: FakeQuotasGateway) -> None:
     page = member_client.get("/project/overview/").content.decode()
     assert "Not counted yet." in page
     assert "Refresh counts" in page
@@ -117,3 +121,67 @@ def test_operations_are_private_to_their_user(
     assert outsider_client.post(f"/operations/{op.pk}/cancel/").status_code == 404
     assert admin_client.get(f"/operations/{op.pk}/").status_code == 200
     assert "Refresh resource counts" in admin_client.get("/admin/operations/").content.decode()
+
+
+# --- limits as meters, and the project's usage --------------------------------------------
+
+
+def test_meters_show_used_of_limit_for_the_members_own_project(
+    member_client: Client, quota_fake: FakeQuotasGateway
+) -> None:
+    quota_fake.in_use["p-demo"] = {
+        catalog.COMPUTE: {"instances": 3, "cores": 6, "ram": 1536},
+        catalog.VOLUME: {"volumes": 1, "gigabytes": 10},
+        catalog.NETWORK: {"floating_ips": 1, "ports": 4},
+    }
+    quota_fake.limits["p-demo"] = {catalog.NETWORK: {"ports": -1}}
+    quota_fake.in_use["p-study1"] = {catalog.COMPUTE: {"instances": 9}}  # not the member's
+    page = member_client.get("/project/overview/").content.decode()
+    meters = dict(re.findall(r"<span>([^<]+)</span>\s*<span data-meter-text>([^<]+)</span>", page))
+    assert meters == {
+        "Instances": "3 used of 10",
+        "vCPUs": "6 used of 20",
+        "RAM (MiB)": "1536 used of 51200",
+        "Volumes": "1 used of 10",
+        "Volume storage (GiB)": "10 used of 1000",
+        "Floating IPs": "1 used of 50",
+        "Security groups": "0 used of 10",
+        "Networks": "0 used of 100",
+        "Ports": "4 used of unlimited",
+        "Routers": "0 used of 10",
+    }
+    assert 'role="meter" aria-label="Instances" aria-valuemin="0" aria-valuenow="3"' in page
+
+
+def test_meters_leave_out_services_the_cloud_lacks(
+    member_client: Client, quota_fake: FakeQuotasGateway
+) -> None:
+    quota_fake.services = {"compute"}
+    page = member_client.get("/project/overview/").content.decode()
+    assert 'aria-label="Instances"' in page and 'aria-label="Volumes"' not in page
+    assert 'aria-label="Routers"' not in page
+
+
+def test_overview_usage_for_a_period_with_csv_links(
+    member_client: Client, quota_fake: FakeQuotasGateway
+) -> None:
+    today = datetime.now(UTC).date()
+    start = datetime.combine(today - timedelta(days=2), time.min, tzinfo=UTC)
+    quota_fake.servers = [
+        FakeServer("p-demo", "i-1", "web-1", start, vcpus=2, memory_mb=4096, local_gb=40),
+        FakeServer("p-study1", "i-2", "other", start),
+    ]
+    query = {
+        "start": (today - timedelta(days=2)).isoformat(),
+        "end": (today - timedelta(days=1)).isoformat(),
+    }
+    page = member_client.get("/project/overview/", query).content.decode()
+    assert "web-1" in page and "other" not in page  # the member's own project only
+    summary = re.search(r'<table[^>]*id="usage-summary".*?</table>', page, re.S)
+    assert summary is not None
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", summary.group(0))
+    assert cells == ["1", "2", "4096", "96.00", "1920.00", "196608.00", "0", "0"]
+    assert "48.00" in page  # hours of web-1 in the period
+    csv_query = f"start={query['start']}&amp;end={query['end']}"
+    assert f"/quotas/usage/export/?{csv_query}&amp;rows=instances" in page
+    assert quota_fake.calls <= 5  # three services' quotas, one usage page, one volume page

@@ -15,13 +15,15 @@ from quotas.tests.fakes import FakeQuotasGateway
 
 @pytest.fixture
 def keystone_fake() -> Iterator[FakeProjectsGateway]:
-    with override(ProjectsGateway, FakeProjectsGateway()) as fake:
+    fake = FakeProjectsGateway()
+    with override(ProjectsGateway, fake):
         yield fake
 
 
 @pytest.fixture
 def quota_fake() -> Iterator[FakeQuotasGateway]:
-    with override(QuotasGateway, FakeQuotasGateway()) as fake:
+    fake = FakeQuotasGateway()
+    with override(QuotasGateway, fake):
         yield fake
 
 

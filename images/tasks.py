@@ -170,11 +170,14 @@ def import_from_url(job: Job) -> None:
                 "os_glance_failed_import"
             ):
                 raise Rejected(_import_failure(gw, image_id, image.status))
-            if image.status == "queued" and not props.get("os_glance_import_task"):
-                # Glance drops the task property when the import ends; back to queued with
-                # no task means it ended badly (its task says why).
-                if any(t.status == "failure" for t in gw.list_image_tasks(image_id)):
-                    raise Rejected(_import_failure(gw, image_id, image.status))
+            # Glance drops the task property when the import ends; back to queued with no
+            # task means it ended badly (its task says why).
+            if (
+                image.status == "queued"
+                and not props.get("os_glance_import_task")
+                and any(t.status == "failure" for t in gw.list_image_tasks(image_id))
+            ):
+                raise Rejected(_import_failure(gw, image_id, image.status))
             if time.monotonic() > deadline:
                 raise Rejected(_("Glance did not finish the import in time."))
             job.progress(

@@ -124,9 +124,11 @@ def test_upload_streams_to_glance_then_protect_edit_volume_delete(
     # at a time, and the upload is that request.)
     send_chunk(client, state, data, 0)
     upload = ImageUpload.objects.get(pk=state["id"])
+    assert upload.operation is not None
+    op_id = upload.operation.pk
     op = wait_for(
         "the job to create the image and start sending",
-        lambda: Operation.objects.get(pk=upload.operation_id),
+        lambda: Operation.objects.get(pk=op_id),
         lambda op: "image_id" in op.result or op.is_finished,
     )
     assert not op.is_finished, (op.error, op.log)

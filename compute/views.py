@@ -10,8 +10,9 @@ plain request is redirected back with the message.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -38,6 +39,7 @@ from portal.identity import PortalRequest, login_required, me, safe_next
 
 T = TypeVar("T")
 LOG_LENGTHS = (35, 100, 500)
+AWAIT_SECONDS = 60  # how long a row watches for a status change that has no task state
 TAB_LABELS = (
     ("overview", gettext_lazy("Overview")),
     ("log", gettext_lazy("Log")),
@@ -49,6 +51,11 @@ DETAIL_TABS = tuple(key for key, _label in TAB_LABELS)
 
 def _gw(request: PortalRequest) -> ComputeGateway:
     return gateway(request, ComputeGateway)
+
+
+def _posted(request: PortalRequest) -> Any:
+    """The POST data of a POST (even an empty one), None for a GET: binds a form."""
+    return request.POST if request.method == "POST" else None
 
 
 def _partial(request: PortalRequest) -> bool:
@@ -80,6 +87,16 @@ class ServerRow:
     server: Server
     image_name: str
     actions: tuple[acts.Action, ...]
+    leaving: str = ""  # a status Nova leaves without a task state (confirm resize), awaited
+    since: int = 0  # when the wait for `leaving` began (epoch seconds)
+
+    @property
+    def polls(self) -> bool:
+        return self.server.is_transitional or self.server.status == self.leaving != ""
+
+    @property
+    def poll_query(self) -> str:
+        return f"?leaving={self.leaving}&since={self.since}" if self.leaving else ""
 
     @property
     def fault_hint(self) -> str:
@@ -101,7 +118,18 @@ def server_rows(
     ]
 
 
-def fetch_row(gw: ComputeGateway, server_id: str) -> ServerRow | None:
+def _leaving(request: PortalRequest) -> tuple[str, int]:
+    """The status a poll waits to see the server leave, while that wait is not too old."""
+    leaving = request.GET.get("leaving", "")
+    since = _int(request.GET.get("since"), 0)
+    if leaving in ("VERIFY_RESIZE",) and time.time() - since < AWAIT_SECONDS:
+        return leaving, since
+    return "", 0
+
+
+def fetch_row(
+    gw: ComputeGateway, server_id: str, leaving: str = "", since: int = 0
+) -> ServerRow | None:
     """A single fresh row (None once the server is gone): the server, then its image name."""
     try:
         server = gw.get_server(server_id)
@@ -111,7 +139,8 @@ def fetch_row(gw: ComputeGateway, server_id: str) -> ServerRow | None:
     if server.image_id:
         image = _optional(lambda: gw.get_image(server.image_id))()
         images = [image] if image else None
-    return server_rows([server], images, gw.has_volumes())[0]
+    row = server_rows([server], images, gw.has_volumes())[0]
+    return replace(row, leaving=leaving, since=since) if leaving else row
 
 
 def _list_url(params: dict[str, str]) -> str:
@@ -154,10 +183,10 @@ def list_servers(request: PortalRequest) -> HttpResponse:
 @login_required
 def server_row(request: PortalRequest, server_id: str) -> HttpResponse:
     """A row polling while its server changes: 286 (stop) once it has settled or is gone."""
-    row = fetch_row(_gw(request), server_id)
+    row = fetch_row(_gw(request), server_id, *_leaving(request))
     if row is None:
         return HttpResponse("", status=286)  # deleted: the row disappears
-    status = 200 if row.server.is_transitional else 286
+    status = 200 if row.polls else 286
     return render(request, "compute/servers.html#row", {"row": row}, status=status)
 
 
@@ -168,18 +197,21 @@ def _after(
     message: str,
     ok: bool = True,
     back: str = "",
+    leaving: str = "",
 ) -> HttpResponse:
     """The response to an action. From the list (htmx, no `next`): the fresh row, the modal
     closes. From the detail page (`next`) or without JavaScript: back there, with the message."""
     (messages.success if ok else messages.error)(request, message)
     posted_next = safe_next(request, request.POST.get("next"))
     if request.htmx and not posted_next:
-        row = fetch_row(gw, server_id)
+        row = fetch_row(gw, server_id, leaving, int(time.time()))
         oob = request.htmx.target != f"server-{server_id}"
         context = {"row": row, "server_id": server_id, "oob": oob}
         response = render(request, "compute/servers.html#action-response", context)
         return trigger_client_event(response, "sd:close-modal")
     url = back or posted_next or reverse("compute:server-detail", args=[server_id])
+    if leaving and not back:
+        url += "?" + urlencode({"leaving": leaving, "since": int(time.time())})
     return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
 
 
@@ -189,6 +221,7 @@ def _perform(
     act: Callable[[ComputeGateway], object],
     done: str | Promise,
     verb: str | Promise,
+    leaving: str = "",
 ) -> HttpResponse:
     """A POST action without a form: do it, then report success or OpenStack's reason."""
     gw = _gw(request)
@@ -200,7 +233,7 @@ def _perform(
             "reason": explain(exc),
         }
         return _after(request, gw, server_id, message, ok=False)
-    return _after(request, gw, server_id, str(done))
+    return _after(request, gw, server_id, str(done), leaving=leaving)
 
 
 @require_POST
@@ -321,6 +354,8 @@ def confirm_server_resize(request: PortalRequest, server_id: str) -> HttpRespons
         lambda gw: gw.confirm_server_resize(server_id),
         _("Resize confirmed."),
         _("confirm the resize of"),
+        # Nova confirms in the background without a task state: watch the status change.
+        leaving="VERIFY_RESIZE",
     )
 
 
@@ -416,7 +451,7 @@ def update_server(request: PortalRequest, server_id: str) -> HttpResponse:
     server, groups = concurrently(lambda: gw.get_server(server_id), gw.list_security_groups)
     current = [g.id for g in groups if g.name in server.security_groups]
     form = f.UpdateServerForm(
-        request.POST or None,
+        _posted(request),
         groups=groups,
         initial={
             "name": server.name,
@@ -451,9 +486,7 @@ def update_server(request: PortalRequest, server_id: str) -> HttpResponse:
 def create_server_image(request: PortalRequest, server_id: str) -> HttpResponse:
     gw = _gw(request)
     server = gw.get_server(server_id)
-    form = f.CreateServerImageForm(
-        request.POST or None, initial={"name": f"{server.name}-snapshot"}
-    )
+    form = f.CreateServerImageForm(_posted(request), initial={"name": f"{server.name}-snapshot"})
     created: list[str] = []
     return _form_action(
         request,
@@ -476,7 +509,7 @@ def create_server_image(request: PortalRequest, server_id: str) -> HttpResponse:
 def resize_server(request: PortalRequest, server_id: str) -> HttpResponse:
     gw = _gw(request)
     server, flavors = concurrently(lambda: gw.get_server(server_id), gw.list_flavors)
-    form = f.ResizeServerForm(request.POST or None, flavors=flavors, server=server)
+    form = f.ResizeServerForm(_posted(request), flavors=flavors, server=server)
     return _form_action(
         request,
         gw,
@@ -495,7 +528,7 @@ def resize_server(request: PortalRequest, server_id: str) -> HttpResponse:
 def rebuild_server(request: PortalRequest, server_id: str) -> HttpResponse:
     gw = _gw(request)
     server, images = concurrently(lambda: gw.get_server(server_id), gw.list_images)
-    form = f.RebuildServerForm(request.POST or None, images=images, server=server)
+    form = f.RebuildServerForm(_posted(request), images=images, server=server)
     return _form_action(
         request,
         gw,
@@ -515,7 +548,7 @@ def rebuild_server(request: PortalRequest, server_id: str) -> HttpResponse:
 def rescue_server(request: PortalRequest, server_id: str) -> HttpResponse:
     gw = _gw(request)
     server, images = concurrently(lambda: gw.get_server(server_id), gw.list_images)
-    form = f.RescueServerForm(request.POST or None, images=images)
+    form = f.RescueServerForm(_posted(request), images=images)
     return _form_action(
         request,
         gw,
@@ -540,7 +573,7 @@ def associate_floating_ip(request: PortalRequest, server_id: str) -> HttpRespons
         lambda: gw.list_ports(device_id=server_id),
     )
     form = f.AssociateFloatingIpForm(
-        request.POST or None,
+        _posted(request),
         floating_ips=fips,
         external_networks=[n for n in networks if n.is_external],
         ports=ports,
@@ -575,7 +608,7 @@ def disassociate_floating_ip(request: PortalRequest, server_id: str) -> HttpResp
     )
     port_ids = {p.id for p in ports}
     form = f.DisassociateFloatingIpForm(
-        request.POST or None, floating_ips=[x for x in fips if x.port_id in port_ids]
+        _posted(request), floating_ips=[x for x in fips if x.port_id in port_ids]
     )
     return _form_action(
         request,
@@ -597,7 +630,7 @@ def create_server_interface(request: PortalRequest, server_id: str) -> HttpRespo
     server, networks, ports = concurrently(
         lambda: gw.get_server(server_id), gw.list_networks, gw.list_ports
     )
-    form = f.CreateServerInterfaceForm(request.POST or None, networks=networks, ports=ports)
+    form = f.CreateServerInterfaceForm(_posted(request), networks=networks, ports=ports)
     return _form_action(
         request,
         gw,
@@ -619,7 +652,7 @@ def delete_server_interface(request: PortalRequest, server_id: str) -> HttpRespo
     server, ports = concurrently(
         lambda: gw.get_server(server_id), lambda: gw.list_ports(device_id=server_id)
     )
-    form = f.DeleteServerInterfaceForm(request.POST or None, ports=ports)
+    form = f.DeleteServerInterfaceForm(_posted(request), ports=ports)
     return _form_action(
         request,
         gw,
@@ -638,7 +671,7 @@ def delete_server_interface(request: PortalRequest, server_id: str) -> HttpRespo
 def create_volume_attachment(request: PortalRequest, server_id: str) -> HttpResponse:
     gw = _gw(request)
     server, volumes = concurrently(lambda: gw.get_server(server_id), gw.list_volumes)
-    form = f.CreateVolumeAttachmentForm(request.POST or None, volumes=volumes)
+    form = f.CreateVolumeAttachmentForm(_posted(request), volumes=volumes)
     return _form_action(
         request,
         gw,
@@ -662,7 +695,7 @@ def delete_volume_attachment(request: PortalRequest, server_id: str) -> HttpResp
         for a in v.attachments
         if a.server_id == server.id
     ]
-    form = f.DeleteVolumeAttachmentForm(request.POST or None, volumes=attached)
+    form = f.DeleteVolumeAttachmentForm(_posted(request), volumes=attached)
     return _form_action(
         request,
         gw,
@@ -681,7 +714,7 @@ def delete_volume_attachment(request: PortalRequest, server_id: str) -> HttpResp
 def delete_server(request: PortalRequest, server_id: str) -> HttpResponse:
     gw = _gw(request)
     server = gw.get_server(server_id)
-    form = PortalForm(request.POST or None)
+    form = PortalForm(_posted(request))
     return _form_action(
         request,
         gw,
@@ -800,21 +833,23 @@ def server_detail(request: PortalRequest, server_id: str) -> HttpResponse:
     tab = request.GET.get("tab", "overview")
     tab = tab if tab in DETAIL_TABS else "overview"
     if request.GET.get("part") == "header":
-        server = gw.get_server(server_id)
-        context = _header_context(gw, server)
-        status = 200 if server.is_transitional else 286
+        context = _header_context(request, gw, gw.get_server(server_id))
+        status = 200 if context["row"].polls else 286
         return render(request, "compute/server_detail.html#header", context, status=status)
     context = {"tab": tab, "tabs": TAB_LABELS, **_TABS[tab](request, gw, server_id)}
-    context.update(_header_context(gw, context["server"]))
+    context.update(_header_context(request, gw, context["server"]))
     if _partial(request):
         return render(request, "compute/server_detail.html#tab", context)
     return render(request, "compute/server_detail.html", context)
 
 
-def _header_context(gw: ComputeGateway, server: Server) -> dict[str, Any]:
+def _header_context(request: PortalRequest, gw: ComputeGateway, server: Server) -> dict[str, Any]:
+    leaving, since = _leaving(request)
+    actions = acts.available_actions(server, gw.has_volumes())
     return {
         "server": server,
-        "actions": acts.available_actions(server, gw.has_volumes()),
+        "row": ServerRow(server, "", actions, leaving, since),
+        "actions": actions,
         "fault_hint": hint_for(server.fault_message) if server.fault_message else "",
     }
 
@@ -927,7 +962,7 @@ def _modal_or_page(
 @login_required
 def create_keypair(request: PortalRequest) -> HttpResponse:
     """Nova generates the pair; the private key is in this one response and nowhere else."""
-    form = f.CreateKeypairForm(request.POST or None)
+    form = f.CreateKeypairForm(_posted(request))
     for_launch = request.GET.get("for") == "launch" or request.POST.get("for") == "launch"
     if request.method == "POST" and form.is_valid():
         gw = _gw(request)
@@ -951,7 +986,7 @@ def create_keypair(request: PortalRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def import_keypair(request: PortalRequest) -> HttpResponse:
-    form = f.ImportKeypairForm(request.POST or None)
+    form = f.ImportKeypairForm(_posted(request))
     for_launch = request.GET.get("for") == "launch" or request.POST.get("for") == "launch"
     if request.method == "POST" and form.is_valid():
         gw = _gw(request)
@@ -1022,7 +1057,7 @@ def list_server_groups(request: PortalRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def create_server_group(request: PortalRequest) -> HttpResponse:
-    form = f.CreateServerGroupForm(request.POST or None, initial={"policy": "anti-affinity"})
+    form = f.CreateServerGroupForm(_posted(request), initial={"policy": "anti-affinity"})
     if request.method == "POST" and form.is_valid():
         try:
             group = _gw(request).create_server_group(

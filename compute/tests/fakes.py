@@ -483,7 +483,9 @@ class FakeComputeGateway(ComputeGateway):
     def confirm_server_resize(self, server_id: str) -> None:
         self._call("confirm_server_resize")
         fs = self._act(server_id, "confirm_server_resize")
-        self._set(fs, vm_state="active", task_state=None)
+        # Like Nova: the API answers at once and the compute host confirms later, with no
+        # task state set in between (the status stays VERIFY_RESIZE until then).
+        fs.pending = ("confirm_server_resize", "active", 1)
         self._log(fs, "confirmResize")
 
     def revert_server_resize(self, server_id: str) -> None:

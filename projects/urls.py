@@ -6,6 +6,8 @@ app_name = "projects"
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("overview/refresh-counts/", views.refresh_project_counts, name="refresh-project-counts"),
+    path("overview/limits/", views.show_limits, name="show-limits"),
+    path("overview/usage/", views.show_usage, name="show-usage"),
     path("app-credentials/", views.list_app_credentials, name="list-app-credentials"),
     path("app-credentials/create/", views.create_app_credential, name="create-app-credential"),
     path(

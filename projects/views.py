@@ -26,10 +26,8 @@ from projects.gateway import NewAppCredential, ProjectsGateway
 from projects.models import ProjectCounts
 from quotas import catalog
 from quotas.forms import UsageRangeForm
-from quotas.gateway import QuotaSet, QuotasGateway, TenantUsage
+from quotas.gateway import QuotaSet, QuotasGateway
 from quotas.usage import (
-    Period,
-    ProjectUsageRow,
     hours,
     project_usage,
     usage_row,
@@ -85,26 +83,34 @@ def read_meters(sets: dict[str, QuotaSet | None]) -> list[MeterReading]:
     return found
 
 
-def _usage(
-    qgw: QuotasGateway, project_id: str, project_name: str, period: Period
-) -> tuple[ProjectUsageRow, TenantUsage]:
-    usage = project_usage(qgw, project_id, period)
-    volumes = volume_totals(qgw, all_projects=False)
-    totals = (volumes or {}).get("", (0, 0))
-    return usage_row(usage, project_name, totals, volumes is not None), usage
-
-
 @require_GET
 @login_required
 def overview(request: PortalRequest) -> HttpResponse:
+    """The page itself reads only the database; its limits and usage sections load
+    themselves (show_limits, show_usage), so a slow service never holds the page up."""
     context = _counts_context(request)
     if request.htmx and not request.htmx.boosted:
         # The counts card polls while a refresh runs; 286 stops the polling.
         status = 200 if context["op"] else 286
         return render(request, "projects/overview.html#counts", context, status=status)
-    identity, qgw = me(request), gateway(request, QuotasGateway)
-    form = UsageRangeForm(request.GET)
-    pid = identity.project_id
+    context["usage_query"] = request.GET.urlencode()
+    return render(request, "projects/overview.html", context)
+
+
+def _section(
+    request: PortalRequest, name: str, context: dict[str, object], status: int = 200
+) -> HttpResponse:
+    """An overview section: the partial for htmx, a page of its own for a plain link."""
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"projects/overview.html#{name}", context, status=status)
+    return render(request, f"projects/overview_{name}.html", context, status=status)
+
+
+@require_GET
+@login_required
+def show_limits(request: PortalRequest) -> HttpResponse:
+    """The member's own limits as meters: the three services' quotas at once."""
+    qgw, pid = gateway(request, QuotasGateway), me(request).project_id
 
     def quota_set(service: str) -> QuotaSet | None:
         if not qgw.has_service(catalog.SERVICE_TYPES[service]):
@@ -116,29 +122,37 @@ def overview(request: PortalRequest) -> HttpResponse:
         }[service]
         return read(pid)
 
-    def usage() -> tuple[ProjectUsageRow, TenantUsage] | None:
-        if not form.is_valid():
-            return None
-        return _usage(qgw, pid, identity.project_name, form.period())
-
-    # The page's independent reads at once: three services' quotas and the usage report.
-    compute, volume, network, report = concurrently(
+    compute, volume, network = concurrently(
         lambda: quota_set(catalog.COMPUTE),
         lambda: quota_set(catalog.VOLUME),
         lambda: quota_set(catalog.NETWORK),
-        usage,
     )
     sets = {catalog.COMPUTE: compute, catalog.VOLUME: volume, catalog.NETWORK: network}
-    context |= {"meters": read_meters(sets), "form": form}
-    if report is not None:
-        row, tenant_usage = report
-        context |= {
-            "period": form.period(),
-            "row": row,
-            "servers": [(s, hours(s.hours)) for s in tenant_usage.servers],
-            "query": form.query(),
-        }
-    return render(request, "projects/overview.html", context, status=200 if report else 400)
+    return _section(request, "limits", {"meters": read_meters(sets)})
+
+
+@require_GET
+@login_required
+def show_usage(request: PortalRequest) -> HttpResponse:
+    """The project's usage over a period: a summary row and its instances."""
+    identity, form = me(request), UsageRangeForm(request.GET)
+    if not form.is_valid():
+        return _section(request, "usage", {"form": form}, status=400)
+    qgw, period = gateway(request, QuotasGateway), form.period()
+    # Nova's usage pages and Cinder's volume pages at once.
+    tenant_usage, volumes = concurrently(
+        lambda: project_usage(qgw, identity.project_id, period),
+        lambda: volume_totals(qgw, all_projects=False),
+    )
+    totals = (volumes or {}).get("", (0, 0))
+    context = {
+        "form": form,
+        "period": period,
+        "row": usage_row(tenant_usage, identity.project_name, totals, volumes is not None),
+        "servers": [(s, hours(s.hours)) for s in tenant_usage.servers],
+        "query": form.query(),
+    }
+    return _section(request, "usage", context)
 
 
 @require_POST

@@ -29,9 +29,13 @@ def fake() -> Iterator[FakeProjectsGateway]:
 
 
 def test_overview_before_any_count(member_client: Client, quota_fake: FakeQuotasGateway) -> None:
-    page = member_client.get("/project/overview/").content.decode()
+    page = member_client.get("/project/overview/?start=2026-01-01&end=2026-01-31").content.decode()
     assert "Not counted yet." in page
     assert "Refresh counts" in page
+    # Limits and usage load themselves, each with a plain link when scripts are off.
+    assert 'hx-get="/project/overview/limits/" hx-trigger="load"' in page
+    assert 'href="/project/overview/usage/?start=2026-01-01&amp;end=2026-01-31"' in page
+    assert quota_fake.calls == 0
 
 
 def test_refresh_queues_one_operation_with_a_sealed_token(
@@ -136,7 +140,7 @@ def test_meters_show_used_of_limit_for_the_members_own_project(
     }
     quota_fake.limits["p-demo"] = {catalog.NETWORK: {"ports": -1}}
     quota_fake.in_use["p-study1"] = {catalog.COMPUTE: {"instances": 9}}  # not the member's
-    page = member_client.get("/project/overview/").content.decode()
+    page = member_client.get("/project/overview/limits/").content.decode()
     meters = dict(re.findall(r"<span>([^<]+)</span>\s*<span data-meter-text>([^<]+)</span>", page))
     assert meters == {
         "Instances": "3 used of 10",
@@ -157,7 +161,9 @@ def test_meters_leave_out_services_the_cloud_lacks(
     member_client: Client, quota_fake: FakeQuotasGateway
 ) -> None:
     quota_fake.services = {"compute"}
-    page = member_client.get("/project/overview/").content.decode()
+    response = member_client.get("/project/overview/limits/", headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert "<html" not in page  # the section alone, for htmx
     assert 'aria-label="Instances"' in page and 'aria-label="Volumes"' not in page
     assert 'aria-label="Routers"' not in page
 
@@ -175,7 +181,7 @@ def test_overview_usage_for_a_period_with_csv_links(
         "start": (today - timedelta(days=2)).isoformat(),
         "end": (today - timedelta(days=1)).isoformat(),
     }
-    page = member_client.get("/project/overview/", query).content.decode()
+    page = member_client.get("/project/overview/usage/", query).content.decode()
     assert "web-1" in page and "other" not in page  # the member's own project only
     summary = re.search(r'<table[^>]*id="usage-summary".*?</table>', page, re.S)
     assert summary is not None
@@ -184,4 +190,4 @@ def test_overview_usage_for_a_period_with_csv_links(
     assert "48.00" in page  # hours of web-1 in the period
     csv_query = f"start={query['start']}&amp;end={query['end']}"
     assert f"/quotas/usage/export/?{csv_query}&amp;rows=instances" in page
-    assert quota_fake.calls <= 5  # three services' quotas, one usage page, one volume page
+    assert quota_fake.calls == 2  # one usage page, one volume page

@@ -142,7 +142,7 @@ def test_bad_periods_are_refused_at_the_field(
     query: dict[str, str],
     message: str,
 ) -> None:
-    for client, url in ((admin_client, ADMIN_PAGE), (member_client, "/project/overview/")):
+    for client, url in ((admin_client, ADMIN_PAGE), (member_client, "/project/overview/usage/")):
         response = client.get(url, query)
         assert response.status_code == 400
         assert message in " ".join(page_errors(html(response)))

@@ -85,7 +85,6 @@ def send_upload(job: Job) -> None:
     if not upload.is_open:
         raise Rejected(_("The upload was cancelled before it reached the cloud."))
     gw = job_gateway(job, ImagesGateway)
-    image_id = _fresh_image(job, gw, spec_from(upload.spec))
     size = upload.size
 
     def progress(sent: int) -> None:
@@ -97,6 +96,7 @@ def send_upload(job: Job) -> None:
 
     reader = FollowingReader(upload, progress, progress_every=PROGRESS_EVERY)
     try:
+        image_id = _fresh_image(job, gw, spec_from(upload.spec))
         gw.upload_image(image_id, reader)
     except UploadStalled:
         _delete_half_made(job, gw, _("the browser stopped sending"))
@@ -116,6 +116,12 @@ def send_upload(job: Job) -> None:
         raise  # retried from the file on disk, which is kept
     except CloudError:
         _delete_half_made(job, gw, _("the cloud refused the data"))
+        discard(upload, ImageUpload.State.FAILED)
+        raise
+    except Exception:
+        # Not ours to judge (running() records it and Celery logs it), but the half-made
+        # image must not outlive the attempt.
+        _delete_half_made(job, gw, _("an internal error"))
         discard(upload, ImageUpload.State.FAILED)
         raise
     finally:

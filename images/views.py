@@ -153,6 +153,7 @@ def _new_upload(request: PortalRequest, form: CreateImageForm) -> ImageUpload:
         size=form.declared_size() or 0,
         spec=form.spec().__dict__,
     )
+    upload.path.touch(mode=0o600)  # the job may open it before the first chunk arrives
     _ensure_job(request, upload)
     return upload
 

@@ -1,0 +1,94 @@
+"""A person uploads an image from a file (progress bar, one dropped connection on the way),
+sees it become active, edits it and deletes it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHUNK = 1024 * 1024
+
+
+def qcow2_file(folder: Path) -> Path:
+    raw, qcow2 = folder / "journey.raw", folder / "journey.qcow2"
+    raw.write_bytes(os.urandom(3 * CHUNK))
+    subprocess.run(["qemu-img", "convert", "-q", "-O", "qcow2", str(raw), str(qcow2)], check=True)
+    return qcow2
+
+
+def test_create_from_file_edit_and_delete(
+    page: Page,
+    live_server: Any,
+    portal_clouds_yaml: Path,
+    make_tenant: Any,
+    start_worker: Any,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    uploads = tmp_path / "uploads"
+    settings.STACKDESK_IMAGE_UPLOAD_DIR = str(uploads)
+    settings.STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES = CHUNK
+    tenant = make_tenant("img-journey")
+    start_worker(
+        OS_CLIENT_CONFIG_FILE=str(portal_clouds_yaml), STACKDESK_IMAGE_UPLOAD_DIR=str(uploads)
+    )
+    qcow2 = qcow2_file(tmp_path)
+
+    # The second chunk's connection drops once; the page must ask and carry on.
+    dropped: list[str] = []
+
+    def drop_second_chunk(route: Route) -> None:
+        if route.request.headers.get("x-upload-offset") == str(CHUNK) and not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/images/uploads/.*/chunk/$"), drop_second_chunk)
+
+    page.goto(live_server.url + "/images/")
+    page.get_by_label("User name", exact=True).fill(tenant.username)
+    page.get_by_label("Password", exact=True).fill(tenant.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Images")).to_be_visible()
+
+    page.get_by_role("link", name="Create image").click()
+    page.get_by_label(re.compile(r"^Name")).fill("journey-image")
+    page.get_by_label("Upload a file").check()
+    page.get_by_label("Image file").set_input_files(str(qcow2))
+    expect(page.get_by_label("Image URL")).to_be_hidden()
+    page.get_by_label(re.compile(r"^Disk format")).select_option("QCOW2")
+    page.get_by_role("button", name="Create image").click()
+
+    expect(page.get_by_role("progressbar", name="Upload progress")).to_be_visible()
+    # Done sending: the page goes to the list, where the row settles on "active".
+    expect(page).to_have_url(live_server.url + "/images/", timeout=60_000)
+    row = page.get_by_role("row").filter(has_text="journey-image")
+    expect(row.get_by_text("active", exact=True)).to_be_visible(timeout=60_000)
+    assert dropped, "the dropped chunk was never tried"
+    (image,) = list(tenant.conn.image.images(owner=tenant.project.id))
+    assert image.status == "active" and image.size == qcow2.stat().st_size
+
+    row.get_by_role("link", name="journey-image").click()
+    expect(page.get_by_role("heading", name="Image journey-image")).to_be_visible()
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label(re.compile(r"^Minimum disk \(GB\)")).fill("3")
+    page.get_by_label("Description").fill("edited in the browser")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Image journey-image was updated.")).to_be_visible()
+    expect(page.get_by_role("definition").filter(has_text="edited in the browser")).to_be_visible()
+    assert tenant.conn.image.get_image(image.id).min_disk == 3
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("Image journey-image was deleted.")).to_be_visible()
+    expect(page.get_by_role("link", name="journey-image")).to_have_count(0)
+    assert tenant.conn.image.find_image(image.id) is None

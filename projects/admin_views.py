@@ -34,7 +34,7 @@ from quotas import catalog
 from quotas import tasks as quota_tasks
 from quotas.forms import BulkQuotaForm, ProjectQuotaForm
 from quotas.gateway import QuotaSet, QuotasGateway
-from quotas.models import NetworkQuotaDefaults
+from quotas.models import NetworkDefaultsApplied, NetworkQuotaDefaults
 
 
 def _form_page(
@@ -100,9 +100,7 @@ def create_project(request: PortalRequest) -> HttpResponse:
         except Rejected as exc:
             form.add_error(None, exc.message)
         else:
-            network_defaults = NetworkQuotaDefaults.values_for(me(request).cloud_key)
-            if network_defaults:  # Neutron cannot hold the portal's defaults itself
-                gateway(request, QuotasGateway).update_network_quota(project.id, network_defaults)
+            follow_network_defaults(request, project.id)
             messages.success(request, _("Project %(name)s created.") % {"name": project.name})
             return redirect("projects:show-project", project.id)
     return _form_page(
@@ -112,6 +110,15 @@ def create_project(request: PortalRequest) -> HttpResponse:
         submit=_("Create"),
         cancel="projects:list-projects",
     )
+
+
+def follow_network_defaults(request: PortalRequest, project_id: str) -> None:
+    """Neutron cannot hold the portal's network defaults: write them to the new project."""
+    cloud_key = me(request).cloud_key
+    values = NetworkQuotaDefaults.values_for(cloud_key)
+    if values:
+        gateway(request, QuotasGateway).update_network_quota(project_id, values)
+        NetworkDefaultsApplied.objects.get_or_create(cloud_key=cloud_key, project_id=project_id)
 
 
 @require_GET
@@ -288,6 +295,10 @@ def update_quotas(request: PortalRequest, project_id: str) -> HttpResponse:
                 quota_tasks.UPDATERS[service](qgw, project_id, values)
             except Rejected as exc:
                 refused.append(f"{catalog.SERVICE_LABELS[service]}: {exc.message}")
+        if catalog.NETWORK in form.changes():  # its own network quota now: not the defaults'
+            NetworkDefaultsApplied.objects.filter(
+                cloud_key=me(request).cloud_key, project_id=project_id
+            ).delete()
         for reason in refused:
             form.add_error(None, reason)
         if not refused:

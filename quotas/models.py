@@ -23,3 +23,24 @@ class NetworkQuotaDefaults(models.Model):
     def values_for(cls, cloud_key: str) -> dict[str, int] | None:
         saved = cls.objects.filter(cloud_key=cloud_key).first()
         return dict(saved.values) if saved else None
+
+
+class NetworkDefaultsApplied(models.Model):
+    """A project whose own network quota the portal wrote from the network defaults, so it
+    still follows them: the next defaults are written to it too, and going back to Neutron's
+    configured defaults deletes its quota again. Projects with network quotas set any other
+    way are never touched by a change of defaults."""
+
+    cloud_key = models.CharField(max_length=255)
+    project_id = models.CharField(max_length=64)
+    applied_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cloud_key", "project_id"], name="one_default_follower_per_project"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} follows the network defaults"

@@ -29,6 +29,7 @@ from portal.operations import Job, running
 from projects.gateway import ProjectsGateway
 from quotas import catalog
 from quotas.gateway import QuotasGateway
+from quotas.models import NetworkDefaultsApplied
 from quotas.usage import (
     PROJECT_COLUMNS,
     Period,
@@ -139,34 +140,51 @@ def _same(limits: Mapping[str, int], values: Mapping[str, int]) -> bool:
 
 
 def apply_network_default_values(job: Job) -> None:
-    """A project follows the defaults when Neutron has no quota of its own for it, or when
-    its own quota is exactly the previous defaults (the portal wrote them). New defaults equal
-    to Neutron's configured ones are applied by deleting the project's own quota."""
+    """A project follows the network defaults when Neutron has no quota of its own for it, or
+    when the portal wrote its quota from the previous defaults and nobody changed it since.
+    New defaults equal to Neutron's configured ones are applied by deleting the quotas the
+    portal wrote, so those projects are back on Neutron's own defaults."""
     qgw, pgw = job_gateway(job, QuotasGateway), job_gateway(job, ProjectsGateway)
+    cloud_key = job.op.cloud_key
     previous: dict[str, int] = job.params["previous"]
     values: dict[str, int] = job.params["values"]
     job.progress(step=_("Finding the projects that follow the defaults"), percent=0)
     configured = qgw.get_network_quota_default()
     own = {q.project_id: q.limits for q in qgw.list_network_quotas()}
-    candidates = {p.id: p.name for p in pgw.list_projects()}
-    candidates.update({pid: candidates.get(pid, pid) for pid in own})
+    ours = set(
+        NetworkDefaultsApplied.objects.filter(cloud_key=cloud_key).values_list(
+            "project_id", flat=True
+        )
+    )
+    names = {p.id: p.name for p in pgw.list_projects()}
     back_to_configured = _same(configured, values)
-    for index, (project_id, name) in enumerate(sorted(candidates.items(), key=lambda i: i[1])):
-        if project_id in job.result:
-            continue
-        if project_id in own and not _same(own[project_id], previous):
-            continue  # the project has quotas of its own: not ours to change
-        if project_id not in own and back_to_configured:
-            continue  # already on Neutron's defaults
+    followers = sorted(
+        (
+            pid
+            for pid in set(names) | ours
+            if pid not in own or (pid in ours and _same(own[pid], previous))
+        ),
+        key=lambda pid: names.get(pid, pid),
+    )
+    for index, project_id in enumerate(followers):
+        name = names.get(project_id, project_id)
+        if project_id in job.result or (project_id not in own and back_to_configured):
+            continue  # done by an earlier attempt, or already on Neutron's defaults
         job.progress(
             step=_("Applying network defaults to %(name)s") % {"name": name},
-            percent=index * 100 // len(candidates),
+            percent=index * 100 // len(followers),
         )
         try:
             if back_to_configured:
                 qgw.delete_network_quota(project_id)
+                NetworkDefaultsApplied.objects.filter(
+                    cloud_key=cloud_key, project_id=project_id
+                ).delete()
             else:
                 qgw.update_network_quota(project_id, values)
+                NetworkDefaultsApplied.objects.get_or_create(
+                    cloud_key=cloud_key, project_id=project_id
+                )
             job.result[project_id] = {"name": name, "status": "changed", "refused": []}
         except (Rejected, NotFound) as exc:
             refused = [[catalog.NETWORK, exc.message]]

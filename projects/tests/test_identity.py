@@ -10,7 +10,7 @@ from django.test import Client
 
 from projects.tests.fakes import FakeProjectsGateway
 from quotas import catalog
-from quotas.models import NetworkQuotaDefaults
+from quotas.models import NetworkDefaultsApplied, NetworkQuotaDefaults
 from quotas.tests.fakes import FakeQuotasGateway
 from tests.conftest import page_errors
 
@@ -303,3 +303,18 @@ def test_identity_pages_refuse_non_admins_before_calling_keystone(
     assert response.status_code == 403
     assert client.post(f"{P}/projects/p-demo/delete/").status_code == 403
     assert keystone_fake.calls == 0 and "p-demo" in keystone_fake.projects
+
+
+def test_a_project_given_its_own_network_quota_stops_following_the_defaults(
+    admin_client: Client, keystone_fake: FakeProjectsGateway, quota_fake: FakeQuotasGateway
+) -> None:
+    values = {**quota_fake.defaults[catalog.NETWORK], "floating_ips": 7}
+    NetworkQuotaDefaults.objects.create(cloud_key="unit:RegionOne", values=values)
+    admin_client.post(f"{P}/projects/create/", {"name": "lab", "domain_id": "default"})
+    lab = next(p for p in keystone_fake.projects.values() if p.name == "lab")
+    assert NetworkDefaultsApplied.objects.filter(project_id=lab.id).exists()
+    form = {
+        q.name: str(quota_fake.limit(lab.id, q.service, q.key)) for q in catalog.QUOTA_FIELDS
+    } | {"network__floating_ips": "9"}
+    admin_client.post(f"{P}/projects/{lab.id}/quotas/", form)
+    assert not NetworkDefaultsApplied.objects.filter(project_id=lab.id).exists()

@@ -11,7 +11,7 @@ from django.test import Client
 from portal.models import Operation
 from projects.tests.fakes import FakeProjectsGateway
 from quotas import catalog
-from quotas.models import NetworkQuotaDefaults
+from quotas.models import NetworkDefaultsApplied, NetworkQuotaDefaults
 from quotas.tasks import apply_network_defaults
 from quotas.tests.fakes import FakeQuotasGateway
 from tests.conftest import page_errors
@@ -80,8 +80,9 @@ def test_network_defaults_are_applied_to_the_projects_that_follow_them(
     keystone_fake: FakeProjectsGateway,
     django_capture_on_commit_callbacks: object,
 ) -> None:
-    # study1 has network quotas of its own; admin and demo follow Neutron's defaults.
-    quota_fake.limits["p-study1"] = {catalog.NETWORK: {"floating_ips": 50, "security_groups": 2}}
+    # study1 has network quotas of its own (equal to Neutron's defaults, as the seed sets
+    # them); admin and demo follow Neutron's defaults.
+    quota_fake.limits["p-study1"] = {catalog.NETWORK: dict(quota_fake.defaults[catalog.NETWORK])}
     quota_fake.in_use["p-demo"] = {catalog.NETWORK: {"security_groups": 12}}
     with django_capture_on_commit_callbacks(execute=False):  # type: ignore[operator]
         admin_client.post(URL, form_of(quota_fake) | {"network__security_groups": "11"})
@@ -97,7 +98,8 @@ def test_network_defaults_are_applied_to_the_projects_that_follow_them(
         "demo": "refused",  # it already has 12 security groups
     }
     assert quota_fake.limit("p-admin", catalog.NETWORK, "security_groups") == 11
-    assert quota_fake.limit("p-study1", catalog.NETWORK, "security_groups") == 2  # its own
+    assert quota_fake.limit("p-study1", catalog.NETWORK, "security_groups") == 10  # its own
+    assert set(NetworkDefaultsApplied.objects.values_list("project_id", flat=True)) == {"p-admin"}
     page = html(admin_client.get(URL))
     assert 'name="network__security_groups"' in page and 'value="11"' in page
     assert "must be greater than or equal to already used and reserved 12" in page
@@ -108,7 +110,8 @@ def test_network_defaults_are_applied_to_the_projects_that_follow_them(
     latest = Operation.objects.filter(kind="apply_network_defaults").order_by("-pk")[0]
     apply_network_defaults(latest.pk)
     assert catalog.NETWORK not in quota_fake.limits["p-admin"]
-    assert quota_fake.limits["p-study1"][catalog.NETWORK]["security_groups"] == 2
+    assert quota_fake.limits["p-study1"][catalog.NETWORK]["security_groups"] == 10  # kept
+    assert not NetworkDefaultsApplied.objects.exists()
 
 
 def test_non_admins_cannot_see_or_change_defaults(

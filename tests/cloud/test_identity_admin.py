@@ -25,7 +25,7 @@ P = "/project/identity"
 
 
 def html(response: Any) -> str:
-    return unescape(response.content.decode())
+    return unescape(str(response.content.decode()))
 
 
 def sign_in_status(username: str, password: str) -> int:
@@ -172,8 +172,9 @@ def test_application_credential_works_for_automation_and_sign_in(
     )
     page = html(response)
     assert response.status_code == 200, page_errors(page)
-    entry = yaml.safe_load(re.search(r"<code>(.*?)</code>", page, re.S).group(1))["clouds"]  # type: ignore[union-attr]
-    entry = entry["devcloud"]
+    snippet = re.search(r"<code>(.*?)</code>", page, re.S)
+    assert snippet is not None
+    entry = yaml.safe_load(snippet.group(1))["clouds"]["devcloud"]
     auth = entry["auth"]
     conn = openstack.connect(load_yaml_config=False, load_envvars=False, **entry)
     assert conn.current_project_id == tenant.project.id

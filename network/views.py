@@ -182,19 +182,27 @@ def _done(request: PortalRequest, message: str, next_url: str) -> HttpResponse:
 
 def _refused(request: PortalRequest, exc: CloudError, back: str) -> HttpResponse:
     """A refusal of a button (no form): the cloud's reason as a message, where the user is."""
-    messages.error(request, exc.message)
+    messages.error(request, refusal(exc))
     back = safe_next(request, request.POST.get("next")) or back
     if request.htmx:
         return render(request, "network/done.html", status=exc.status)
     return redirect(back)
 
 
-def _attempt(form: forms.Form, call: Callable[[], T]) -> T | None:
-    """Run a change; a refusal goes on the form (non-field) with the cloud's reason."""
+def refusal(exc: CloudError) -> str:
+    """The cloud's reason, said so that a person knows what kind of refusal it is."""
+    if exc.status == 403:
+        return _("The cloud's policy does not allow this: %(reason)s") % {"reason": exc.message}
+    return exc.message
+
+
+def _attempt(form: forms.Form, call: Callable[[], T], field: str | None = None) -> T | None:
+    """Run a change; a refusal goes on the form (at `field`, or above the fields) with the
+    cloud's reason."""
     try:
         return call()
     except (Rejected, NotFound) as exc:
-        form.add_error(None, exc.message)
+        form.add_error(field, refusal(exc))
         return None
 
 
@@ -203,7 +211,7 @@ def _ok(form: forms.Form, call: Callable[[], object]) -> bool:
     try:
         call()
     except (Rejected, NotFound) as exc:
-        form.add_error(None, exc.message)
+        form.add_error(None, refusal(exc))
         return False
     return True
 
@@ -1094,13 +1102,12 @@ def create_floating_ip(request: PortalRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        asked = data["floating_ip_address"] or None
         ip = _attempt(
             form,
-            lambda: gw.create_floating_ip(
-                data["floating_network_id"],
-                data["floating_ip_address"] or None,
-                data["description"],
-            ),
+            lambda: gw.create_floating_ip(data["floating_network_id"], asked, data["description"]),
+            # a refusal of the address asked for (taken, or not allowed) belongs at that field
+            field="floating_ip_address" if asked else None,
         )
         if ip is not None:
             message = _("Floating IP %(ip)s allocated.") % {"ip": ip.floating_ip_address}

@@ -3,6 +3,7 @@ disassociate, release."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -64,7 +65,12 @@ def test_allocate_a_specific_address(member_client: Client, fake: FakeNetworkGat
         url, {"floating_network_id": fake.public_id, "floating_ip_address": "192.168.200.201"}
     )
     html = response.content.decode()
-    assert "is disallowed by policy" in html and 'value="192.168.200.201"' in html
+    assert 'value="192.168.200.201"' in html
+    field_errors = re.findall(r'class="invalid-feedback d-block">([^<]*)<', html)
+    assert field_errors == [
+        "The cloud&#x27;s policy does not allow this: (rule:create_floatingip and "
+        "rule:create_floatingip:floating_ip_address) is disallowed by policy"
+    ]
 
 
 def test_allocate_quota(member_client: Client, fake: FakeNetworkGateway) -> None:

@@ -70,6 +70,24 @@ def test_admin_sees_every_project_and_makes_a_provider_network(
     page = admin.get(f"/network/routers/{router.id}/").content.decode()
     assert "tenant-router" in page  # an admin opens any project's router
 
+    # an admin may ask for a specific floating IP address (members may not: see the layout test)
+    for _attempt in range(5):
+        address = f"192.168.{250 + os.urandom(1)[0] % 5}.{2 + os.urandom(1)[0] % 250}"
+        response = admin.post(
+            "/network/floating-ips/allocate/",
+            {"floating_network_id": public.id, "floating_ip_address": address},
+        )
+        if response.status_code == 302 or "already allocated" not in response.content.decode():
+            break
+    assert response.status_code == 302, page_errors(response.content.decode())
+    (mine,) = sdk_admin.network.ips(floating_ip_address=address)
+    try:
+        assert mine.project_id == admin_project.id
+        admin.post(f"/network/floating-ips/{mine.id}/release/", {"address": address})
+        assert sdk_admin.network.find_ip(mine.id) is None
+    finally:  # the admin project is shared: leave nothing behind
+        sdk_admin.network.delete_ip(mine, ignore_missing=True)
+
     name = "adm-ext-" + os.urandom(3).hex()
     flat = provider_form(name, provider_network_type="flat", project_id=admin_project.id)
     response = admin.post("/network/admin/networks/create/", flat)

@@ -46,7 +46,7 @@ def ensure_running() -> None:
 
 
 def _start_own_mariadb() -> None:
-    procs.log("no MariaDB on 127.0.0.1:3306: starting devcloud's own")
+    procs.log(f"no MariaDB on {config.HOST}:{config.MARIADB_PORT}: starting devcloud's own")
     (MARIADB_DIR / "data").mkdir(parents=True, exist_ok=True)
     config.STATE.chmod(0o755)
     shutil.chown(MARIADB_DIR, "mysql", "mysql")
@@ -73,10 +73,10 @@ def _rabbitmq_env() -> dict[str, str]:
     if _own_rabbitmq_running() or not procs.port_open(config.RABBITMQ_PORT):
         env.update(
             {
-                "RABBITMQ_NODENAME": "rabbit@localhost",
+                "RABBITMQ_NODENAME": "devcloud@localhost",  # never the name of a machine's node
                 "RABBITMQ_NODE_IP_ADDRESS": config.HOST,
                 "RABBITMQ_NODE_PORT": str(config.RABBITMQ_PORT),
-                "RABBITMQ_DIST_PORT": "25672",
+                "RABBITMQ_DIST_PORT": str(config.RABBITMQ_PORT + 20000),  # RabbitMQ's convention
                 "ERL_EPMD_ADDRESS": config.HOST,
                 "RABBITMQ_MNESIA_BASE": str(RABBITMQ_DIR / "mnesia"),
                 "RABBITMQ_LOG_BASE": str(RABBITMQ_DIR / "log"),
@@ -93,7 +93,7 @@ def _rabbitmq_env() -> dict[str, str]:
 
 
 def _start_own_rabbitmq() -> None:
-    procs.log("no RabbitMQ on 127.0.0.1:5672: starting devcloud's own")
+    procs.log(f"no RabbitMQ on {config.HOST}:{config.RABBITMQ_PORT}: starting devcloud's own")
     (RABBITMQ_DIR / "mnesia").mkdir(parents=True, exist_ok=True)
     (RABBITMQ_DIR / "log").mkdir(exist_ok=True)
     plugins = RABBITMQ_DIR / "enabled_plugins"

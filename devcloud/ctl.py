@@ -19,10 +19,12 @@ import concurrent.futures
 import functools
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from devcloud import backing, config, install, procs, render, schemas
 from devcloud.services import SERVICES, Service, by_name, compute_name, of_kind
@@ -209,32 +211,29 @@ def restart(names: list[str]) -> None:
 
 def status() -> int:
     """Print every service's state; 0 if all are up, 3 (as systemctl does) if any is down."""
-    # name, up, port, pid, who started it
-    rows: list[tuple[str, bool, int | None, str, str]] = [
-        (
-            "mariadb",
-            procs.port_open(config.MARIADB_PORT),
-            config.MARIADB_PORT,
-            listener_pid(config.MARIADB_PORT),
-            backing.owner_of_mariadb(),
-        ),
-        (
-            "rabbitmq",
-            procs.port_open(config.RABBITMQ_PORT),
-            config.RABBITMQ_PORT,
-            listener_pid(config.RABBITMQ_PORT),
-            backing.owner_of_rabbitmq(),
-        ),
-    ]
+    rss = procs.rss_by_group()
+    # name, up, port, pid, resident MiB, note
+    rows: list[tuple[str, bool, int | None, int | None, int, str]] = []
+    for name, port, owner in (
+        ("mariadb", config.MARIADB_PORT, backing.owner_of_mariadb()),
+        ("rabbitmq", config.RABBITMQ_PORT, backing.owner_of_rabbitmq()),
+    ):
+        pid = listener_pid(port)
+        rows.append((name, procs.port_open(port), port, pid, process_rss(pid), owner))
+    openstack_mib = 0
     for service in SERVICES:
         pid = procs.running_pid(service.name)
         alive = pid is not None and (service.port is None or procs.port_open(service.port))
-        rows.append((service.name, alive, service.port, str(pid or ""), ""))
-    print(f"{'service':<18} {'state':<6} {'port':>5} {'pid':>8}")
-    for name, alive, port, pid_text, note in rows:
+        mib = rss.get(pid, 0) // 2**20 if pid else 0
+        openstack_mib += mib
+        rows.append((service.name, alive, service.port, pid, mib, ""))
+    print(f"{'service':<18} {'state':<6} {'port':>5} {'pid':>8} {'RSS MiB':>8}")
+    for name, alive, shown_port, shown_pid, mib, note in rows:
         state = "up" if alive else "down"
-        print(f"{name:<18} {state:<6} {port or '-':>5} {pid_text or '-':>8}  {note}".rstrip())
-    print()
+        line = f"{name:<18} {state:<6} {shown_port or '-':>5} {shown_pid or '-':>8} {mib or '-':>8}"
+        line += f"  {note}"
+        print(line.rstrip())
+    print(f"{'OpenStack total':<39} {openstack_mib:>8}\n")
     try:
         hosts = nova_compute_services()
     except OSError as error:
@@ -248,14 +247,28 @@ def status() -> int:
     return 0 if all(row[1] for row in rows) else 3
 
 
-def listener_pid(port: int) -> str:
+def process_rss(pid: int | None) -> int:
+    """Resident MiB of one process (MariaDB and RabbitMQ are not in our process groups)."""
+    if pid is None:
+        return 0
+    try:
+        status_text = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0
+    for line in status_text.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def listener_pid(port: int) -> int | None:
     """The PID listening on 127.0.0.1:port, from ss (iproute2)."""
     output = subprocess.run(
         ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=False
     ).stdout
     marker = "pid="
     start = output.find(marker)
-    return output[start + len(marker) :].split(",")[0] if start >= 0 else ""
+    return int(output[start + len(marker) :].split(",")[0]) if start >= 0 else None
 
 
 def nova_compute_services() -> list[dict[str, object]]:
@@ -339,6 +352,7 @@ def finish(module: str, script: subprocess.Popen[str]) -> None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `devcloud status | head` ends quietly
     parser = argparse.ArgumentParser(
         prog="devcloud", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

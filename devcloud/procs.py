@@ -87,6 +87,21 @@ def stop(name: str, grace: float = 15.0) -> bool:
     return True
 
 
+def rss_by_group() -> dict[int, int]:
+    """Resident memory in bytes per process group, from /proc (one pass)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    totals: dict[int, int] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        # after the command name: state ppid pgrp ... rss is field 24 of stat (index 21 here)
+        group, rss_pages = int(fields[2]), int(fields[21])
+        totals[group] = totals.get(group, 0) + rss_pages * page
+    return totals
+
+
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)

@@ -288,6 +288,7 @@ def port_rows(
             label = server_names.get(port.device_id, port.device_id[:8])
             url = server_url(port.device_id)
         elif port.is_router_interface:
+            label = _("router %(id)s") % {"id": port.device_id[:8]}
             url = reverse("network:router-detail", args=[port.device_id])
         ips = [
             (ip.ip_address, subnet_names.get(ip.subnet_id, ip.subnet_id[:8]))

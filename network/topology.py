@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from network.gateway import Network, Port, Router, ServerRef, Subnet
 
@@ -27,6 +28,13 @@ BAR_W = 12
 PALETTE = ("#2f7ed8", "#0d9488", "#8b5cf6", "#d97706", "#db2777", "#4d7c0f", "#0891b2")
 EXTERNAL_COLOUR = "#6b7280"
 MAX_LABEL = 20
+# Neutron's and Nova's status words, as the status badges elsewhere say them.
+STATUS_WORDS = {
+    "ACTIVE": gettext_lazy("Active"),
+    "DOWN": gettext_lazy("Down"),
+    "BUILD": gettext_lazy("Build"),
+    "ERROR": gettext_lazy("Error"),
+}
 
 
 def short(text: str, limit: int = MAX_LABEL) -> str:
@@ -48,12 +56,24 @@ class Bar:
     url: str
     external: bool
 
+    @property
+    def rect_x(self) -> int:
+        return self.x - BAR_W // 2
+
+    @property
+    def width(self) -> int:
+        return BAR_W
+
 
 @dataclass(frozen=True)
 class Joint:
     x: int
     address: str
     colour: str
+
+    @property
+    def label_x(self) -> int:  # the address sits left of the dot
+        return self.x - 9
 
 
 @dataclass(frozen=True)
@@ -77,6 +97,26 @@ class Node:
     @property
     def right(self) -> int:
         return self.x + self.width
+
+    @property
+    def status_word(self) -> str:
+        return str(STATUS_WORDS.get(self.status, self.status))
+
+    @property
+    def text_x(self) -> int:
+        return self.x + 10
+
+    @property
+    def kind_y(self) -> int:  # "Router · Active" above the name
+        return self.y + 16
+
+    @property
+    def name_y(self) -> int:
+        return self.y + 31
+
+    @property
+    def address_y(self) -> int:  # addresses above the line
+        return self.mid_y - 6
 
 
 @dataclass(frozen=True)

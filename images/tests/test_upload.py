@@ -258,3 +258,20 @@ def test_uploads_are_private_to_their_user(
     assert outsider_client.post(state["cancel_url"]).status_code == 404
     page = member_client.get(state["status_url"]).content.decode()
     assert "Choose the same file to continue the upload" in page and "cirros.qcow2" in page
+
+
+def test_resume_starts_a_new_job_when_the_last_one_ended(
+    member_client: Client, fake: FakeImagesGateway, django_capture_on_commit_callbacks: Any
+) -> None:
+    state = start(member_client)
+    send_all(member_client, state, DATA)
+    upload = ImageUpload.objects.get()
+    assert upload.operation is not None
+    first = upload.operation
+    resumed = member_client.post(f"/images/uploads/{upload.pk}/resume/")
+    assert resumed.json()["operation"]["id"] == first.pk  # still queued: nothing new
+    Operation.objects.filter(pk=first.pk).update(state="failed", error="gave up")
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        resumed = member_client.post(f"/images/uploads/{upload.pk}/resume/")
+    assert len(sent) == 1 and resumed.json()["operation"]["id"] != first.pk
+    assert run_job(upload).state == "succeeded" and len(fake.images) == 1

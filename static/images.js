@@ -183,11 +183,16 @@
       credentials: "same-origin",
       headers: { "X-Upload-Mode": "chunked", "X-CSRFToken": token, Accept: "application/json" },
     });
-    if (response.status !== 201) {
+    if (response.status === 400) {
       // The form with its errors, at the fields; nothing the user typed or chose is lost.
       form.innerHTML = await response.text();
       putFileBack(form, file);
       showSource(form);
+      return;
+    }
+    if (response.status !== 201) {
+      showFieldError(form, null, response.status + " " + response.statusText);
+      buttons.forEach(function (b) { b.disabled = false; });
       return;
     }
     var state = await response.json();

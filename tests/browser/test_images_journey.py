@@ -66,6 +66,13 @@ def test_create_from_file_edit_and_delete(
     page.get_by_label("Image file").set_input_files(str(qcow2))
     expect(page.get_by_label("Image URL")).to_be_hidden()
     page.get_by_label(re.compile(r"^Disk format")).select_option("QCOW2")
+    # A member may not publish: refused at the field, and nothing chosen is lost.
+    page.get_by_label(re.compile(r"^Visibility")).select_option(value="public")
+    page.get_by_role("button", name="Create image").click()
+    expect(page.get_by_text("Only administrators can make an image public.")).to_be_visible()
+    expect(page.get_by_label(re.compile(r"^Name"))).to_have_value("journey-image")
+    assert page.get_by_label("Image file").input_value().endswith("journey.qcow2")
+    page.get_by_label(re.compile(r"^Visibility")).select_option(value="private")
     page.get_by_role("button", name="Create image").click()
 
     expect(page.get_by_role("progressbar", name="Upload progress")).to_be_visible()

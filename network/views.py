@@ -159,6 +159,8 @@ def _form(
         "cancel": cancel,
         "quota_rows": quota,
         "stay": stay,
+        # where to go afterwards, when a page of another app sent the user here (?next=)
+        "next": safe_next(request, request.POST.get("next") or request.GET.get("next")),
         "fields": fields,
         **(context or {}),
     }

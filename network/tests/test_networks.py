@@ -359,3 +359,18 @@ def test_missing_network_is_a_404_page(member_client: Client, fake: FakeNetworkG
     response = member_client.get("/network/networks/nope/")
     assert response.status_code == 404
     assert "Network nope could not be found." in response.content.decode()
+
+
+def test_a_form_opened_from_another_page_returns_there(
+    member_client: Client, fake: FakeNetworkGateway
+) -> None:
+    """The compute app's launch wizard can send people to create a port and get them back."""
+    net = fake.create_network(name="web")
+    fake.create_subnet(network_id=net.id, cidr="172.31.0.0/24", ip_version=4)
+    url = f"/network/networks/{net.id}/ports/create/"
+    form = member_client.get(url + "?next=/compute/launch/").content.decode()
+    assert '<input type="hidden" name="next" value="/compute/launch/">' in form
+    response = member_client.post(url, {"name": "p", "next": "/compute/launch/"})
+    assert response["Location"] == "/compute/launch/"
+    form = member_client.get(url + "?next=https://elsewhere.example/").content.decode()
+    assert 'name="next" value="https' not in form  # only pages of this portal

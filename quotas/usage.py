@@ -85,6 +85,12 @@ def iso(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def text(value: str) -> str:
+    """A name as a CSV cell: one that a spreadsheet would run as a formula (=, +, -, @) gets a
+    leading apostrophe, so opening the file never runs what a user typed as a server name."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def hours(value: float) -> str:
     """Hour figures: two decimals, a point, no grouping, in every language."""
     return f"{value:.2f}"
@@ -117,7 +123,7 @@ class ProjectUsageRow:
         ]
 
     def cells(self, period: Period) -> list[str]:
-        return [iso(period.start), iso(period.end), self.project_id, self.project_name] + (
+        return [iso(period.start), iso(period.end), self.project_id, text(self.project_name)] + (
             self.figures()
         )
 
@@ -129,10 +135,10 @@ def instance_cells(
         iso(period.start),
         iso(period.end),
         project_id,
-        project_name,
+        text(project_name),
         server.instance_id,
-        server.name,
-        server.flavor,
+        text(server.name),
+        text(server.flavor),
         str(server.vcpus),
         str(server.memory_mb),
         str(server.local_gb),

@@ -298,3 +298,14 @@ def test_period_covers_whole_utc_days_and_never_the_future() -> None:
     assert (period.start, period.end) == (datetime(2026, 3, 1, tzinfo=UTC), now)
     period = usage.Period.from_dates(date(2026, 2, 1), date(2026, 2, 28), now=now)
     assert period.end == datetime(2026, 3, 1, tzinfo=UTC) and period.days == 28
+
+
+def test_names_a_spreadsheet_would_run_are_defused(
+    member_client: Client, cloud: FakeQuotasGateway
+) -> None:
+    cloud.servers.append(
+        FakeServer("p-demo", "i-z", '=HYPERLINK("http://x")', D - timedelta(days=2), flavor="-f")
+    )
+    rows = table(body(member_client.get(PROJECT_CSV, RANGE | {"rows": "instances"})))
+    evil = next(r for r in rows if r[4] == "i-z")
+    assert (evil[5], evil[6]) == ('\'=HYPERLINK("http://x")', "'-f")

@@ -361,7 +361,7 @@ def _create_network_with_subnet(
         return network
     attrs = {"network_id": network.id, **subnet_form.subnet_attrs()}
     if _attempt(subnet_form, lambda: gw.create_subnet(**attrs)) is None:
-        _attempt(form, lambda: gw.delete_network(network.id))
+        _ok(form, lambda: gw.delete_network(network.id))
         form.add_error(None, _("The subnet was refused, so the network was not kept."))
         return None
     return network

@@ -193,7 +193,11 @@ def test_upload_streams_to_glance_then_protect_edit_volume_delete(
             f"{launch_url}?image={image_id}" in client.get(f"/images/{image_id}/").content.decode()
         )
         wizard = client.get(f"{launch_url}?image={image_id}")
-        assert wizard.status_code == 200 and "img-cloud" in wizard.content.decode()
+        html = wizard.content.decode()
+        assert wizard.status_code == 200 and "img-cloud" in html
+        # The wizard respects the new min disk: a 1 GB flavor is offered disabled, with why.
+        assert "Disk too small for the image (needs 5 GB)." in html
+        assert re.search(rf'value="{nano.id}"[^>]*disabled', html)
 
     # Create a volume from the image: Cinder accepts it (the fake driver cannot write image
     # data, so the volume itself ends in "error" on this cloud).

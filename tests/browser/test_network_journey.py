@@ -82,6 +82,13 @@ def test_network_journey(
     expect(modal).to_be_hidden()
     expect(page.get_by_role("cell", name="172.31.0.1", exact=True)).to_be_visible()
 
+    # deleting the network now is refused, with Neutron's reason, and nothing changes
+    page.get_by_role("link", name="Networks", exact=True).click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete network was-net").click()
+    expect(page.get_by_text("There are one or more ports still in use")).to_be_visible()
+    expect(page.get_by_role("link", name="was-net", exact=True)).to_be_visible()
+
     # an instance there (launching is the compute app's), then a floating IP for it
     sdk = tenant.conn
     image = next(i for i in sdk.image.images(visibility="public") if i.status == "active")

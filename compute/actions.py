@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from compute.gateway import Server
 
@@ -177,8 +178,20 @@ def action_names(server: Server, has_volumes: bool = True) -> set[str]:
 
 # For the bulk bar: actions that apply to many servers at once, without a form.
 BULK = {
-    "delete_server": (_("Delete"), _("Deleted")),
-    "stop_server": (_("Shut off"), _("Shutting off")),
-    "start_server": (_("Start"), _("Starting")),
-    "reboot_server": (_("Soft reboot"), _("Rebooting")),
+    "delete_server": (
+        _("Delete"),
+        ngettext_lazy("Deleting %(n)d instance.", "Deleting %(n)d instances.", "n"),
+    ),
+    "stop_server": (
+        _("Shut off"),
+        ngettext_lazy("Shutting off %(n)d instance.", "Shutting off %(n)d instances.", "n"),
+    ),
+    "start_server": (
+        _("Start"),
+        ngettext_lazy("Starting %(n)d instance.", "Starting %(n)d instances.", "n"),
+    ),
+    "reboot_server": (
+        _("Soft reboot"),
+        ngettext_lazy("Rebooting %(n)d instance.", "Rebooting %(n)d instances.", "n"),
+    ),
 }

@@ -629,7 +629,10 @@ class ComputeGateway:
         if query.host:
             params["compute_host"] = query.host
         found = self.conn.compute.servers(details=True, all_projects=query.all_projects, **params)
-        servers = [to_server(s) for s in itertools.islice(found, query.limit + 1)]
+        # Right after a multi-create Nova can list a server twice (once as a build request,
+        # once from its cell) while it moves between them; a page shows each server once.
+        unique = {s.id: s for s in itertools.islice(found, query.limit + 1)}
+        servers = [to_server(s) for s in unique.values()]
         more = len(servers) > query.limit
         servers = servers[: query.limit]
         if query.backwards:

@@ -227,6 +227,14 @@ SOURCE_TYPES = (
 )
 
 
+CHOOSE_SOURCE = {
+    "image": _("Choose the image to boot from."),
+    "snapshot": _("Choose the instance snapshot to boot from."),
+    "volume": _("Choose the volume to boot from."),
+    "volume_snapshot": _("Choose the volume snapshot to boot from."),
+}
+
+
 class SourceForm(PortalForm):
     source_type = forms.ChoiceField(
         label=_("Boot source"), choices=SOURCE_TYPES, widget=forms.RadioSelect, initial="image"
@@ -268,7 +276,7 @@ class SourceForm(PortalForm):
             return data
         field = {"volume_snapshot": "volume_snapshot"}.get(kind, kind)
         if not data.get(field):
-            self.add_error(field, _("Choose the %(what)s to boot from.") % {"what": _label(kind)})
+            self.add_error(field, CHOOSE_SOURCE[kind])
             return data
         if kind == "volume" and self.count > 1:
             self.add_error(
@@ -295,10 +303,6 @@ class SourceForm(PortalForm):
                     _("The volume must be at least %(gb)d GB for this source.") % {"gb": needed},
                 )
         return data
-
-
-def _label(kind: str) -> str:
-    return str(dict(SOURCE_TYPES).get(kind, kind)).lower()
 
 
 class FlavorForm(PortalForm):
@@ -341,9 +345,8 @@ class NetworksForm(PortalForm):
             self.fields[f"nic_{i}"] = forms.ChoiceField(
                 label=_("Interface %(n)d") % {"n": i}, choices=options, required=False
             )
-        self.fields["nic_1"].initial = (
-            "net:" + choices.internal_networks[0].id if len(choices.internal_networks) == 1 else ""
-        )
+        own = [n for n in choices.internal_networks if not n.is_external]
+        self.fields["nic_1"].initial = "net:" + own[0].id if len(own) == 1 else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -388,7 +391,9 @@ class AccessForm(PortalForm):
             self.fields["key_name"].initial = choices.keypairs[0].name
 
 
-def parse_pairs(text: str, what: str | Promise, limit: int = 128) -> tuple[tuple[str, str], ...]:
+def parse_pairs(
+    text: str, too_many: str | Promise, limit: int = 128
+) -> tuple[tuple[str, str], ...]:
     """key=value lines -> pairs; a wrong line is reported with its number."""
     pairs = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -406,9 +411,7 @@ def parse_pairs(text: str, what: str | Promise, limit: int = 128) -> tuple[tuple
             )
         pairs.append((key, value))
     if len(pairs) > limit:
-        raise forms.ValidationError(
-            _("At most %(n)d %(what)s entries.") % {"n": limit, "what": what}, code="pair"
-        )
+        raise forms.ValidationError(str(too_many) % {"n": limit}, code="pair")
     return tuple(pairs)
 
 
@@ -447,10 +450,12 @@ class ConfigurationForm(PortalForm):
         return text
 
     def clean_scheduler_hints(self) -> tuple[tuple[str, str], ...]:
-        return parse_pairs(self.cleaned_data["scheduler_hints"], _("hint"))
+        return parse_pairs(
+            self.cleaned_data["scheduler_hints"], _("At most %(n)d scheduler hints.")
+        )
 
     def clean_metadata(self) -> tuple[tuple[str, str], ...]:
-        return parse_pairs(self.cleaned_data["metadata"], _("metadata"))
+        return parse_pairs(self.cleaned_data["metadata"], _("At most %(n)d metadata items."))
 
 
 # --- the wizard --------------------------------------------------------------------------------

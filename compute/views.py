@@ -220,7 +220,7 @@ def _perform(
     server_id: str,
     act: Callable[[ComputeGateway], object],
     done: str | Promise,
-    verb: str | Promise,
+    failed: str | Promise,
     leaving: str = "",
 ) -> HttpResponse:
     """A POST action without a form: do it, then report success or OpenStack's reason."""
@@ -228,10 +228,7 @@ def _perform(
     try:
         act(gw)
     except (Rejected, NotFound) as exc:
-        message = _("Could not %(verb)s the instance: %(reason)s") % {
-            "verb": verb,
-            "reason": explain(exc),
-        }
+        message = str(failed) % {"reason": explain(exc)}
         return _after(request, gw, server_id, message, ok=False)
     return _after(request, gw, server_id, str(done), leaving=leaving)
 
@@ -244,7 +241,7 @@ def pause_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.pause_server(server_id),
         _("Pausing the instance."),
-        _("pause"),
+        _("The instance was not paused: %(reason)s"),
     )
 
 
@@ -256,7 +253,7 @@ def unpause_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.unpause_server(server_id),
         _("Unpausing the instance."),
-        _("unpause"),
+        _("The instance was not unpaused: %(reason)s"),
     )
 
 
@@ -268,7 +265,7 @@ def suspend_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.suspend_server(server_id),
         _("Suspending the instance."),
-        _("suspend"),
+        _("The instance was not suspended: %(reason)s"),
     )
 
 
@@ -280,7 +277,7 @@ def resume_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.resume_server(server_id),
         _("Resuming the instance."),
-        _("resume"),
+        _("The instance was not resumed: %(reason)s"),
     )
 
 
@@ -292,7 +289,7 @@ def shelve_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.shelve_server(server_id),
         _("Shelving the instance."),
-        _("shelve"),
+        _("The instance was not shelved: %(reason)s"),
     )
 
 
@@ -304,7 +301,7 @@ def unshelve_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.unshelve_server(server_id),
         _("Unshelving the instance."),
-        _("unshelve"),
+        _("The instance was not unshelved: %(reason)s"),
     )
 
 
@@ -316,7 +313,7 @@ def stop_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.stop_server(server_id),
         _("Shutting off the instance."),
-        _("shut off"),
+        _("The instance was not shut off: %(reason)s"),
     )
 
 
@@ -328,7 +325,7 @@ def start_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.start_server(server_id),
         _("Starting the instance."),
-        _("start"),
+        _("The instance was not started: %(reason)s"),
     )
 
 
@@ -341,7 +338,7 @@ def reboot_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.reboot_server(server_id, hard=hard),
         _("Hard rebooting the instance.") if hard else _("Rebooting the instance."),
-        _("reboot"),
+        _("The instance was not rebooted: %(reason)s"),
     )
 
 
@@ -353,7 +350,7 @@ def confirm_server_resize(request: PortalRequest, server_id: str) -> HttpRespons
         server_id,
         lambda gw: gw.confirm_server_resize(server_id),
         _("Resize confirmed."),
-        _("confirm the resize of"),
+        _("The resize was not confirmed: %(reason)s"),
         # Nova confirms in the background without a task state: watch the status change.
         leaving="VERIFY_RESIZE",
     )
@@ -367,7 +364,7 @@ def revert_server_resize(request: PortalRequest, server_id: str) -> HttpResponse
         server_id,
         lambda gw: gw.revert_server_resize(server_id),
         _("Reverting the resize."),
-        _("revert the resize of"),
+        _("The resize was not reverted: %(reason)s"),
     )
 
 
@@ -375,7 +372,11 @@ def revert_server_resize(request: PortalRequest, server_id: str) -> HttpResponse
 @login_required
 def lock_server(request: PortalRequest, server_id: str) -> HttpResponse:
     return _perform(
-        request, server_id, lambda gw: gw.lock_server(server_id), _("Instance locked."), _("lock")
+        request,
+        server_id,
+        lambda gw: gw.lock_server(server_id),
+        _("Instance locked."),
+        _("The instance was not locked: %(reason)s"),
     )
 
 
@@ -387,7 +388,7 @@ def unlock_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.unlock_server(server_id),
         _("Instance unlocked."),
-        _("unlock"),
+        _("The instance was not unlocked: %(reason)s"),
     )
 
 
@@ -399,7 +400,7 @@ def unrescue_server(request: PortalRequest, server_id: str) -> HttpResponse:
         server_id,
         lambda gw: gw.unrescue_server(server_id),
         _("Leaving rescue mode."),
-        _("unrescue"),
+        _("The instance did not leave rescue mode: %(reason)s"),
     )
 
 
@@ -765,10 +766,10 @@ def act_on_servers(request: PortalRequest) -> HttpResponse:
         return ""
 
     outcomes: list[str] = list(concurrently(*[functools.partial(run, i) for i in ids]))
-    label, doing = acts.BULK[action]
+    label, done = acts.BULK[action]
     ok = sum(1 for o in outcomes if not o)
     if ok:
-        messages.success(request, _("%(doing)s %(n)d instances.") % {"doing": doing, "n": ok})
+        messages.success(request, done % {"n": ok})
     for server_id, outcome in zip(ids, outcomes, strict=True):
         if outcome:
             messages.error(

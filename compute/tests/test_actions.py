@@ -83,7 +83,7 @@ def test_a_conflicting_state_shows_novas_reason_and_a_hint(
         url(server, "pause"), headers={**HTMX, "HX-Target": f"server-{server.id}"}
     )
     html = messages_of(response.content.decode())
-    assert "Could not pause the instance:" in html
+    assert "The instance was not paused:" in html
     assert f"Cannot 'pause' instance {server.id} while it is in vm_state stopped" in html
     assert "Wait until its status settles" in html
     assert fake.servers[server.id].server.vm_state == "stopped"  # nothing half-done
@@ -334,7 +334,7 @@ def test_bulk_delete_asks_first_without_javascript(
     assert "Delete these 2 instances?" in confirm and "<li>a</li>" in confirm
     assert all(fs.server.task_state is None for fs in fake.servers.values())
     done = member_client.post("/compute/servers/bulk/", {**data, "confirmed": "1"}, follow=True)
-    assert "Deleted 2 instances." in done.content.decode()
+    assert "Deleting 2 instances." in done.content.decode()
     fake.settle()
     assert not fake.servers
 
@@ -349,7 +349,7 @@ def test_bulk_stop_reports_each_refusal(member_client: Client, fake: FakeCompute
     )
     assert "servers-changed" in response.headers["HX-Trigger"]
     html = messages_of(response.content.decode())
-    assert "Shutting off 1 instances." in html
+    assert "Shutting off 1 instance." in html
     assert f"Shut off refused for {off.id}: Cannot 'stop' instance" in html
     assert fake.servers[on.id].server.task_state == "powering-off"
 

@@ -35,7 +35,10 @@ def remove_router(job: Job) -> None:
         job.progress(step=_("Removing static routes"), percent=10)
         gw.remove_extra_routes_from_router(router_id, list(router.routes))
         job.progress(log=_("Removed %(n)d static routes.") % {"n": len(router.routes)})
-    interfaces = [p for p in gw.list_ports(device_id=router_id) if p.is_router_interface]
+    interfaces = sorted(
+        (p for p in gw.list_ports(device_id=router_id) if p.is_router_interface),
+        key=lambda p: [ip.ip_address for ip in p.fixed_ips],  # a stable order for the log
+    )
     for index, port in enumerate(interfaces):
         address = ", ".join(ip.ip_address for ip in port.fixed_ips) or port.id
         job.progress(

@@ -102,6 +102,12 @@ def rss(pid: int) -> int:
     return status_bytes(pid, "VmRSS")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -406,6 +412,7 @@ def main() -> None:
         web, workers = portal.web_workers(), portal.celery_children()
         base = {pid: rss(pid) for pid in [*web, *workers]}
         hwm_before = {pid: vm_hwm(pid) for pid in [*web, *workers]}
+        cpu_before = {pid: cpu_seconds(pid) for pid in [*web, *workers, os.getpid()]}
         sampler = Sampler(lambda: [*portal.web_workers(), *portal.celery_children()])
         sampler.start()
         print("portal: chunks over HTTP to gunicorn, the worker streams them on ...", flush=True)
@@ -414,6 +421,7 @@ def main() -> None:
         portal_seconds = status["finished_at"] - started
         sampler.stop_event.set()
         sampler.join()
+        cpu = {pid: cpu_seconds(pid) - before for pid, before in cpu_before.items()}
         assert status["operation"]["state"] == "succeeded", status
         images = [i for i in conn.image.images(owner=project.id) if i.name == "bench-portal"]
         big = next(i for i in images if i.size == size)
@@ -446,8 +454,13 @@ def main() -> None:
                 print(
                     f"{label} pid {pid}: RSS before {base[pid] / MIB:6.1f} MiB, "
                     f"peak growth {growth / MIB:6.1f} MiB (sampled), VmHWM growth "
-                    f"{hwm_growth / MIB:6.1f} MiB (target < 64 MiB)"
+                    f"{hwm_growth / MIB:6.1f} MiB (target < 64 MiB); CPU {cpu[pid]:.1f} s"
                 )
+        print(f"this script (the browser's side): CPU {cpu[os.getpid()]:.1f} s")
+        load = os.getloadavg()
+        print(
+            f"load average now: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs"
+        )
     finally:
         portal.stop()
         portal.drop_database()

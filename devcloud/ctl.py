@@ -16,6 +16,8 @@ The OpenStack API work is done by register.py, seed.py and readopt.py in the ven
 
 import argparse
 import concurrent.futures
+import contextlib
+import fcntl
 import functools
 import json
 import shutil
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from devcloud import backing, config, install, procs, render, schemas
@@ -368,23 +371,37 @@ def main() -> None:
     commands.add_parser("env")
     commands.add_parser("lock")
     args = parser.parse_args()
-    if args.command == "up":
-        up()
-    elif args.command == "down":
-        down()
-    elif args.command == "status":
+    if args.command == "status":
         sys.exit(status())
-    elif args.command == "wipe":
-        wipe(args.all)
-    elif args.command == "restart":
-        restart(args.names)
-    elif args.command == "restart-compute":
-        restart([compute_name(args.number)])
-    elif args.command == "env":
+    if args.command == "env":
         env()
-    elif args.command == "lock":
-        config.LOGS.mkdir(parents=True, exist_ok=True)
-        install.write_lock()
+        return
+    with one_at_a_time():
+        if args.command == "up":
+            up()
+        elif args.command == "down":
+            down()
+        elif args.command == "wipe":
+            wipe(args.all)
+        elif args.command == "restart":
+            restart(args.names)
+        elif args.command == "restart-compute":
+            restart([compute_name(args.number)])
+        elif args.command == "lock":
+            install.write_lock()
+
+
+@contextlib.contextmanager
+def one_at_a_time() -> Iterator[None]:
+    """Commands that change the cloud wait for each other (the machine is shared)."""
+    config.LOGS.mkdir(parents=True, exist_ok=True)
+    with open(config.STATE / ".devcloud.lock", "w") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            procs.log("waiting for another devcloud command to finish")
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        yield
 
 
 if __name__ == "__main__":

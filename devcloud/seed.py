@@ -258,9 +258,11 @@ def wait_active(conn: Connection, server_id: str, timeout: float = 180) -> None:
 
 def report_servers(admin: Connection) -> None:
     hosts: dict[str, list[str]] = {}
-    for server in admin.compute.servers(all_projects=True):
-        if server.name in SEEDED_SERVERS:
-            hosts.setdefault(server.compute_host or "-", []).append(server.name)
+    for name in sorted(SEEDED_SERVERS):
+        # nova's name filter is a regular expression: keep only the exact name
+        for server in admin.compute.servers(all_projects=True, name=name):
+            if server.name == name:
+                hosts.setdefault(server.compute_host or "-", []).append(name)
     print(
         "seed: servers by host: "
         + "; ".join(f"{h}: {', '.join(sorted(n))}" for h, n in sorted(hosts.items()))

@@ -226,7 +226,7 @@ def draw(
     nodes = []
     for row, device in enumerate(devices):
         joints = tuple(
-            Joint(x_of[network_id], ", ".join(addresses[:2]), colour_of[network_id])
+            Joint(x_of[network_id], ", ".join(sorted(addresses)[:2]), colour_of[network_id])
             for network_id, addresses in device.joints.items()
             if network_id in x_of
         )

@@ -1,6 +1,6 @@
 """What the portal relies on Nova, Cinder and Neutron to do with quotas and usage, checked the
 same way against the fake (unit layer, quotas/tests/test_contract.py) and against the real
-gateway on the all-in-one cloud (tests/cloud/test_quotas_contract.py), so the fake cannot drift.
+gateway on the all-in-one cloud (tests/cloud/test_quotas_usage.py), so the fake cannot drift.
 
 Each check takes an admin's gateway and a project of its own, arranged by the caller: the
 usage check needs `servers` servers that started before `end`.

@@ -1,6 +1,8 @@
 """The usage report against Nova's own os-simple-tenant-usage: servers run for a while in a
 project of their own; the admin's page and CSV, the export job's file (real worker) and the
-member's own CSVs all lie between two readings of Nova taken before and after them."""
+member's own CSVs all lie between two readings of Nova taken before and after them. The same
+project then runs the quota and usage contract (quotas/tests/contract.py) that the fake keeps
+in the unit layer."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import pytest
 from django.test import Client, override_settings
 
 from portal.models import Operation
+from quotas.gateway import QuotasGateway
+from quotas.tests import contract
 from tests.conftest import page_errors, portal_sign_in
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]
@@ -150,3 +154,8 @@ def test_usage_report_and_csv_agree_with_nova(
     for column, key in HOURS.items():
         assert between(exported[0][column], before, final, key)
     assert member.get(f"/quotas/exports/{op.pk}/download/").status_code == 404
+
+    # The contract the fake keeps too, on this project and its two servers.
+    gw = QuotasGateway(sdk_admin)
+    contract.check_usage_pages(gw, pid, midnight.replace(tzinfo=UTC), datetime.now(UTC), servers=2)
+    contract.check_quota_sets(gw, pid, instances_in_use=2)

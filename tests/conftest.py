@@ -308,6 +308,8 @@ class Tenant:
         for fip in a.network.ips(project_id=pid):
             a.network.delete_ip(fip)
         for router in a.network.routers(project_id=pid):
+            if router.routes:  # Neutron keeps an interface that a static route still needs
+                a.network.update_router(router, routes=[])
             for port in a.network.ports(device_id=router.id):
                 if port.device_owner == "network:router_interface":
                     a.network.remove_interface_from_router(router, port_id=port.id)

@@ -77,6 +77,7 @@
     var text = messages();
     var offset = state.received;
     var delay = 1000;
+    var refusals = 0;  // answers that were not OK in a row: past a few, give up with the reason
     progress.show();
     progress.set(offset, file.size, fill(text.sending || "", {
       sent: humanSize(offset), size: humanSize(file.size),
@@ -113,6 +114,8 @@
         throw { message: body.error || response.statusText, field: body.field };
       }
       if (!response.ok) {
+        refusals += 1;
+        if (refusals > 5) throw { message: body.error || response.statusText };
         // Out of order or incomplete: the portal says where it stands.
         if (typeof body.received === "number") {
           offset = body.received;
@@ -123,6 +126,7 @@
         continue;
       }
       delay = 1000;
+      refusals = 0;
       offset = body.received;
       state = Object.assign(state, body);
       progress.set(offset, file.size, fill(text.sending || "", {
@@ -177,12 +181,19 @@
     var token = csrfToken(form);
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
-    var response = await fetch(form.action, {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: { "X-Upload-Mode": "chunked", "X-CSRFToken": token, Accept: "application/json" },
-    });
+    var response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "X-Upload-Mode": "chunked", "X-CSRFToken": token, Accept: "application/json" },
+      });
+    } catch (unreachable) {
+      showFieldError(form, null, String(unreachable));
+      buttons.forEach(function (b) { b.disabled = false; });
+      return;
+    }
     if (response.status === 400) {
       // The form with its errors, at the fields; nothing the user typed or chose is lost.
       form.innerHTML = await response.text();

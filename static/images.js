@@ -174,6 +174,9 @@
   }
 
   async function submitCreate(form, file) {
+    // Errors of an earlier try go; the portal answers with fresh ones if any remain.
+    form.querySelectorAll(".invalid-feedback, .alert-danger").forEach(function (e) { e.remove(); });
+    form.querySelectorAll(".is-invalid").forEach(function (e) { e.classList.remove("is-invalid"); });
     var data = new FormData(form);
     data.delete("file");
     data.set("file_name", file.name);

@@ -119,3 +119,14 @@ def test_pages_need_a_sign_in(client: Client, fake: FakeImagesGateway) -> None:
     response = client.get("/images/")
     assert response.status_code == 302 and "/auth/sign-in/" in response["Location"]
     assert fake.calls == []
+
+
+def test_changes_are_offered_on_the_projects_own_images_only(
+    member_client: Client, admin_client: Client, fake: FakeImagesGateway
+) -> None:
+    theirs = fake.add("public-of-others", visibility="public", owner="p-admin")
+    mine = fake.add("mine")
+    page = member_client.get("/images/").content.decode()
+    assert f"/images/{mine.id}/delete/" in page and f"/images/{mine.id}/edit/" in page
+    assert f"/images/{theirs.id}/delete/" not in page and f"/images/{theirs.id}/edit/" not in page
+    assert f"/images/{theirs.id}/delete/" in admin_client.get("/images/admin/").content.decode()

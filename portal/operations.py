@@ -28,7 +28,7 @@ from typing import Any
 from celery import Task, current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -197,7 +197,7 @@ def _backoff(attempts: int) -> float:
 
 @contextmanager
 def running(operation_id: int) -> Iterator[Job | None]:
-    close_old_connections()
+    # (Celery's Django fix-up closes stale database connections around every task.)
     op = claim(operation_id)
     if op is None:
         yield None

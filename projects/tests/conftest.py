@@ -25,12 +25,3 @@ def quota_fake() -> Iterator[FakeQuotasGateway]:
     fake = FakeQuotasGateway()
     with override(QuotasGateway, fake):
         yield fake
-
-
-@pytest.fixture(autouse=True)
-def tasks_in_the_test_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unit tests run a job's task in-process, inside the test's transaction. There,
-    running()'s close_old_connections() would close the test's own PostgreSQL connection (it
-    closes any connection whose autocommit differs from the default); a worker process has no
-    such transaction, so skipping it here changes nothing the test checks."""
-    monkeypatch.setattr("portal.operations.close_old_connections", lambda: None)

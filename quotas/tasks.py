@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +57,15 @@ def export_path(operation_id: int) -> Path:
     return Path(settings.STATE_DIR) / "exports" / f"usage-{operation_id}.csv"
 
 
+def forget_old_exports(folder: Path) -> None:
+    """Export files are kept STACKDESK_USAGE_EXPORT_KEEP_DAYS days (7 by default)."""
+    days = int(getattr(settings, "STACKDESK_USAGE_EXPORT_KEEP_DAYS", 7))
+    cutoff = time.time() - days * 86400
+    for old in folder.glob("usage-*.*"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+
+
 def write_usage_export(job: Job) -> None:
     final = export_path(job.op.pk)
     if final.exists() and job.result.get("rows") is not None:
@@ -70,6 +80,7 @@ def write_usage_export(job: Job) -> None:
     volumes = volume_totals(qgw, all_projects=True)
     job.progress(step=_("Reading usage from the compute service"), percent=1)
     final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    forget_old_exports(final.parent)
     partial = final.with_suffix(".part")  # a retry starts the file again
     rows = 0
     with partial.open("w", newline="", encoding="utf-8") as out:

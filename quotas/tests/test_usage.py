@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -309,3 +310,23 @@ def test_names_a_spreadsheet_would_run_are_defused(
     rows = table(body(member_client.get(PROJECT_CSV, RANGE | {"rows": "instances"})))
     evil = next(r for r in rows if r[4] == "i-z")
     assert (evil[5], evil[6]) == ('\'=HYPERLINK("http://x")', "'-f")
+
+
+def test_old_export_files_are_removed_when_a_new_export_runs(
+    admin_client: Client,
+    cloud: FakeQuotasGateway,
+    settings: object,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    settings.STATE_DIR = tmp_path  # type: ignore[attr-defined]
+    (tmp_path / "exports").mkdir()
+    old, recent = tmp_path / "exports" / "usage-1.csv", tmp_path / "exports" / "usage-2.csv"
+    old.write_text("x")
+    recent.write_text("y")
+    eight_days_ago = (datetime.now(UTC) - timedelta(days=8)).timestamp()
+    os.utime(old, (eight_days_ago, eight_days_ago))
+    with django_capture_on_commit_callbacks(execute=False):  # type: ignore[operator]
+        admin_client.post(ADMIN_CSV, RANGE)
+    export_usage(Operation.objects.get().pk)
+    assert not old.exists() and recent.exists()

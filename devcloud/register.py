@@ -52,6 +52,9 @@ def main() -> None:
         description="Stackdesk portal service user (trustee)",
     )
     identity.assign_project_role_to_user(project, user, roles[stackdesk.role])
+    # System-scoped reader: the portal looks domains up with it at sign-in, to tell an unknown
+    # domain from a wrong password (Keystone answers both with the same 401).
+    identity.assign_system_role_to_user(user=user, role=roles["reader"], system="all")
 
     services = {service.name: service for service in identity.services()}
     endpoints = {(e.service_id, e.interface) for e in identity.endpoints()}

@@ -114,11 +114,12 @@ SERVICES = (
         f"env = OS_NOVA_CONFIG_DIR={ETC}/nova",
         "env = OS_NOVA_CONFIG_FILES=api-paste.ini;nova.conf;nova-db.conf;nova-api.conf",
     ),
+    # two processes: a portal page asks Neutron several things at once
     _api(
         "neutron-api",
         9696,
         "neutron.wsgi.api:application",
-        1,
+        2,
         f"env = OS_NEUTRON_CONFIG_DIR={ETC}/neutron",
     ),
     # cinder's WSGI app parses sys.argv for its configuration

@@ -15,6 +15,9 @@ and prints both throughputs (bytes / time until the image is active) and the pea
 of the gunicorn worker and of the Celery worker process that ran the job (sampled every
 50 ms, and their kernel high-water marks). Targets: portal >= 90 % of direct throughput,
 < 64 MiB peak RSS growth per process. Everything it made is deleted at the end.
+
+The portal's processes inherit this script's environment: STACKDESK_IMAGE_UPLOAD_DIR puts
+the upload's temporary file elsewhere (e.g. on a tmpfs, to see what its disk writes cost).
 """
 
 from __future__ import annotations

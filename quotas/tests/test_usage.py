@@ -321,7 +321,10 @@ def test_old_export_files_are_removed_when_a_new_export_runs(
 ) -> None:
     settings.STATE_DIR = tmp_path  # type: ignore[attr-defined]
     (tmp_path / "exports").mkdir()
-    old, recent = tmp_path / "exports" / "usage-1.csv", tmp_path / "exports" / "usage-2.csv"
+    old, recent = (
+        tmp_path / "exports" / "usage-900001.csv",
+        tmp_path / "exports" / "usage-900002.csv",
+    )
     old.write_text("x")
     recent.write_text("y")
     eight_days_ago = (datetime.now(UTC) - timedelta(days=8)).timestamp()

@@ -12,7 +12,6 @@ would otherwise follow `next` links through the whole project.
 from __future__ import annotations
 
 import base64
-import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -628,10 +627,14 @@ class ComputeGateway:
             params["project_id"] = query.project_id
         if query.host:
             params["compute_host"] = query.host
-        found = self.conn.compute.servers(details=True, all_projects=query.all_projects, **params)
+        # paginated=False: one request. Given a limit, the SDK would otherwise always ask for
+        # one more page, even after a short one.
+        found = self.conn.compute.servers(
+            details=True, all_projects=query.all_projects, paginated=False, **params
+        )
         # Right after a multi-create Nova can list a server twice (once as a build request,
         # once from its cell) while it moves between them; a page shows each server once.
-        unique = {s.id: s for s in itertools.islice(found, query.limit + 1)}
+        unique = {s.id: s for s in found}
         servers = [to_server(s) for s in unique.values()]
         more = len(servers) > query.limit
         servers = servers[: query.limit]
@@ -844,10 +847,11 @@ class ComputeGateway:
 
     @cloud_call
     def list_images(self) -> list[Image]:
-        """Every image the project may boot (its own, shared, public), one Glance call:
-        Glance pages by `limit`, so ask for a page larger than any project's image list."""
-        images = self.conn.image.images(limit=1000, sort="name:asc")
-        return [to_image(i) for i in itertools.islice(images, 1000)]
+        """Every image the project may boot (its own, shared, public) in one Glance call: a
+        page larger than any project's image list, and no follow-up request (paginated=False;
+        given a limit, the SDK would always ask for one more page)."""
+        images = self.conn.image.images(limit=1000, sort="name:asc", paginated=False)
+        return [to_image(i) for i in images]
 
     @cloud_call
     def get_image(self, image_id: str) -> Image:

@@ -106,4 +106,6 @@ def test_korean_pages(member_client: Client, fake: FakeComputeGateway) -> None:
     fake.add_server("web-1")
     member_client.cookies["django_language"] = "ko"
     html = member_client.get("/compute/servers/", headers={"Accept-Language": "ko"}).content
-    assert "인스턴스" in html.decode()
+    page = html.decode()
+    assert "인스턴스 시작" in page and "아직 인스턴스가 없습니다." not in page
+    assert "전원 상태" in page

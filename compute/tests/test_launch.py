@@ -299,3 +299,22 @@ def test_a_key_pair_created_from_the_wizard_is_chosen(
     assert "BEGIN RSA PRIVATE KEY" in html
     assert 'id="launch-keypair-field" class="mb-3" hx-swap-oob="true"' in html
     assert '<option value="fresh" selected>fresh</option>' in html
+
+
+def test_the_only_own_network_is_preselected(
+    member_client: Client, fake: FakeComputeGateway
+) -> None:
+    fake.networks = [n for n in fake.networks if n.id != "net-other"]
+    html = member_client.get(URL).content.decode()
+    assert '<option value="net:net-private" selected>' in html
+    assert "public1" in html  # a shared external network is offered, not chosen
+
+
+def test_a_snapshot_preselects_the_snapshot_source(
+    member_client: Client, fake: FakeComputeGateway
+) -> None:
+    server = fake.add_server("vm")
+    image_id = fake.create_server_image(server.id, "vm-snap")
+    fake.images = [g.Image(**{**i.__dict__, "status": "active"}) for i in fake.images]
+    html = member_client.get(URL + f"?image={image_id}").content.decode()
+    assert 'value="snapshot" checked' in html and f'value="{image_id}" selected' in html

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SLOW = 120_000  # ms: the fake hypervisor takes a few seconds per state, more under load
+STEP = 30_000  # ms: each wizard step reads the project's choices (11 calls) again
 
 
 def test_launch_log_reboot_snapshot_delete(
@@ -29,17 +30,26 @@ def test_launch_log_reboot_snapshot_delete(
     expect(page.get_by_role("heading", name="Instances")).to_be_visible()
     expect(page.get_by_text("No instances yet.")).to_be_visible()
 
-    # The wizard, step by step.
+    # The wizard, step by step (each Next shows the following step once validated).
+    def now_on(step: str) -> None:
+        expect(page.get_by_role("button", name=step)).to_have_attribute(
+            "aria-current", "step", timeout=STEP
+        )
+
     page.get_by_role("link", name="Launch instance").click()
+    now_on("1. Details")
     page.get_by_label("Instance name").fill("journey-vm")
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("button", name="2. Source")).to_have_attribute("aria-current", "step")
+    now_on("2. Source")
     page.get_by_role("combobox", name="Image").select_option(label="tiny-qcow2")
     page.get_by_role("button", name="Next").click()
+    now_on("3. Flavor")
     page.get_by_role("radio", name="m1.nano").check()
     page.get_by_role("button", name="Next").click()
+    now_on("4. Networks")
     expect(page.get_by_label("Interface 1")).to_have_value(f"net:{net.id}")
     page.get_by_role("button", name="Next").click()
+    now_on("5. Security and key pair")
     expect(page.get_by_role("checkbox", name="default")).to_be_checked()
     page.get_by_role("button", name="Launch instance").click()
 
@@ -51,7 +61,7 @@ def test_launch_log_reboot_snapshot_delete(
 
     # Its console log.
     page.get_by_role("link", name="journey-vm").click()
-    page.get_by_role("link", name="Log").click()
+    page.get_by_role("link", name="Log", exact=True).click()
     expect(page.get_by_label("Console log")).to_contain_text("FAKE CONSOLE OUTPUT")
 
     # Reboot (the browser asks first), then back to ACTIVE.

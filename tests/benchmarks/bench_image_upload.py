@@ -375,7 +375,6 @@ def main() -> None:
     admin: Any = openstack.connect(load_yaml_config=False, load_envvars=False, **admin_auth)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=workdir))
     size = args.size_mib * MIB
     suffix = os.urandom(3).hex()
     project = admin.identity.create_project(name=f"bench-{suffix}", domain_id="default")
@@ -397,6 +396,7 @@ def main() -> None:
         user_domain_name="Default",
         region_name="RegionOne",
     )
+    work = Path(tempfile.mkdtemp(dir=workdir))
     portal = Portal(work, admin_auth)
     try:
         data = work / "bench.raw"

@@ -186,6 +186,14 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
+# --- Usage exports ------------------------------------------------------------------------
+# A usage CSV over more than this many project-days is written by a background job instead of
+# streamed to the browser; job files are kept this many days.
+STACKDESK_USAGE_EXPORT_STREAM_LIMIT = int(
+    os.environ.get("STACKDESK_USAGE_EXPORT_STREAM_LIMIT", "400000")
+)
+STACKDESK_USAGE_EXPORT_KEEP_DAYS = int(os.environ.get("STACKDESK_USAGE_EXPORT_KEEP_DAYS", "7"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

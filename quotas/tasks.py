@@ -59,7 +59,7 @@ def export_path(operation_id: int) -> Path:
 
 def forget_old_exports(folder: Path) -> None:
     """Export files are kept STACKDESK_USAGE_EXPORT_KEEP_DAYS days (7 by default)."""
-    days = int(getattr(settings, "STACKDESK_USAGE_EXPORT_KEEP_DAYS", 7))
+    days = settings.STACKDESK_USAGE_EXPORT_KEEP_DAYS
     cutoff = time.time() - days * 86400
     for old in folder.glob("usage-*.*"):
         if old.stat().st_mtime < cutoff:

@@ -38,13 +38,11 @@ from quotas.usage import (
     volume_totals,
 )
 
-# Above this many project-days (projects in the cloud x days in the period) the all-projects
-# CSV is written by an export_usage job instead of streamed to the browser.
-DEFAULT_STREAM_LIMIT = 400_000
-
 
 def stream_limit() -> int:
-    return int(getattr(settings, "STACKDESK_USAGE_EXPORT_STREAM_LIMIT", DEFAULT_STREAM_LIMIT))
+    """Above this many project-days (projects in the cloud x days in the period) the
+    all-projects CSV is written by an export_usage job instead of streamed to the browser."""
+    return settings.STACKDESK_USAGE_EXPORT_STREAM_LIMIT
 
 
 def _csv_response(lines: Iterator[str], filename: str) -> HttpResponse:

@@ -99,11 +99,12 @@ SERVICES = (
         2,
         f"env = OS_PLACEMENT_CONFIG_DIR={ETC}/placement",
     ),
+    # two processes: one streaming image upload must not hold every other Glance request
     _api(
         "glance-api",
         9292,
         "glance.wsgi.api:application",
-        1,
+        2,
         f"env = OS_GLANCE_CONFIG_DIR={ETC}/glance",
     ),
     _api(

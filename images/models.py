@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -16,10 +15,7 @@ from portal.models import Operation
 def upload_dir() -> Path:
     """Where uploads are written. The web process and the worker must both see it (one
     machine, or a shared volume)."""
-    configured = getattr(settings, "STACKDESK_IMAGE_UPLOAD_DIR", None) or os.environ.get(
-        "STACKDESK_IMAGE_UPLOAD_DIR"
-    )
-    path = Path(configured) if configured else Path(settings.STATE_DIR) / "image-uploads"
+    path = Path(settings.STACKDESK_IMAGE_UPLOAD_DIR)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 

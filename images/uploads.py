@@ -24,33 +24,23 @@ from images.models import ImageUpload
 
 BLOCK = 1024 * 1024
 OPEN_STATES = (ImageUpload.State.RECEIVING, ImageUpload.State.RECEIVED)
-DEFAULT_MAX_BYTES = 64 * 1024**3
-DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
-
-
-def _setting(name: str, default: float) -> float:
-    """A Django setting if one is defined, else the environment variable of the same name."""
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name) or default
-    return float(value)
 
 
 def max_upload_bytes() -> int:
     """STACKDESK_IMAGE_UPLOAD_MAX_BYTES: the largest file the portal accepts."""
-    return int(_setting("STACKDESK_IMAGE_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return settings.STACKDESK_IMAGE_UPLOAD_MAX_BYTES
 
 
 def chunk_bytes() -> int:
     """The chunk size the browser is told to use (it may send less, never more than 4x)."""
-    return int(_setting("STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES", DEFAULT_CHUNK_BYTES))
+    return settings.STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES
 
 
 def stall_seconds() -> float:
     """How long the upload job waits for the next bytes before it gives Glance up (Glance's
     server drops an idle request body after its own socket timeout, 60 s on the devcloud);
     the upload resumes in a new job when the browser comes back."""
-    return _setting("STACKDESK_IMAGE_UPLOAD_STALL_SECONDS", 30)
+    return settings.STACKDESK_IMAGE_UPLOAD_STALL_SECONDS
 
 
 class ChunkRefused(Exception):

@@ -186,6 +186,24 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
+# --- Image uploads ------------------------------------------------------------------------
+# Browser uploads are appended to one file each in this folder (the web process and the worker
+# must both see it), then streamed to Glance by the upload_image job.
+STACKDESK_IMAGE_UPLOAD_DIR = Path(
+    os.environ.get("STACKDESK_IMAGE_UPLOAD_DIR", STATE_DIR / "image-uploads")
+)
+STACKDESK_IMAGE_UPLOAD_MAX_BYTES = int(
+    os.environ.get("STACKDESK_IMAGE_UPLOAD_MAX_BYTES", str(64 * 1024**3))
+)
+STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES = int(
+    os.environ.get("STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES", str(8 * 1024**2))
+)
+# The upload job gives Glance up when the browser sends nothing for this long (Glance drops an
+# idle request body after its own socket timeout); the upload resumes in a new job.
+STACKDESK_IMAGE_UPLOAD_STALL_SECONDS = float(
+    os.environ.get("STACKDESK_IMAGE_UPLOAD_STALL_SECONDS", "30")
+)
+
 # --- Usage exports ------------------------------------------------------------------------
 # A usage CSV over more than this many project-days is written by a background job instead of
 # streamed to the browser; job files are kept this many days.

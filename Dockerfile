@@ -12,8 +12,9 @@ COPY . .
 RUN for app in portal projects quotas images network compute; do \
       [ -d $app/locale ] && (cd $app && python ../manage.py compilemessages -l ko -v0); done; \
     STACKDESK_STATE=/tmp/build python manage.py collectstatic --noinput -v0 && rm -rf /tmp/build
-RUN useradd --system --home /var/lib/stackdesk stackdesk && mkdir -p /var/lib/stackdesk \
-    && chown stackdesk /var/lib/stackdesk
+RUN useradd --system --home /var/lib/stackdesk stackdesk \
+    && mkdir -p /var/lib/stackdesk /var/lib/stackdesk-uploads \
+    && chown stackdesk /var/lib/stackdesk /var/lib/stackdesk-uploads
 USER stackdesk
 EXPOSE 8000
 CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

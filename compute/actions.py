@@ -10,8 +10,10 @@ Each action is one gateway method, one view and one URL name (STYLE.md §6):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -32,10 +34,22 @@ class Action:
     def url_name(self) -> str:
         return "compute:" + self.name.replace("_", "-")
 
-    @property
-    def key(self) -> str:
-        """Unique per menu entry (soft and hard reboot share a view)."""
-        return self.name + "".join(f"-{k}-{v}" for k, v in self.hidden)
+    def url(self, server_id: str) -> str:
+        """The action's URL for a server; reversed once per action, not once per row."""
+        return _url_pattern(self.url_name).replace(_ID, server_id)
+
+
+_ID = "00000000-server-id-00000000"
+
+
+@functools.cache
+def _url_pattern(url_name: str) -> str:
+    return reverse(url_name, args=[_ID])
+
+
+def url_for(view: str, server_id: str) -> str:
+    """A server page's URL by its view name (server_detail -> compute:server-detail)."""
+    return _url_pattern("compute:" + view.replace("_", "-")).replace(_ID, server_id)
 
 
 EDIT = Action("update_server", _("Edit instance"), form=True)

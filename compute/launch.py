@@ -306,7 +306,11 @@ class SourceForm(PortalForm):
 
 
 class FlavorForm(PortalForm):
-    flavor = forms.ChoiceField(label=_("Flavor"), widget=forms.RadioSelect)
+    flavor = forms.ChoiceField(
+        label=_("Flavor"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a flavor that fits.")},
+    )
 
     def __init__(
         self, *args: Any, choices: LaunchChoices, needs: SourceNeeds, count: int, **kwargs: Any

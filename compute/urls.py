@@ -11,6 +11,7 @@ urlpatterns = [
     path("servers/bulk/", views.act_on_servers, name="act-on-servers"),
     path(S, views.server_detail, name="server-detail"),
     path(S + "row/", views.server_row, name="server-row"),
+    path(S + "actions/", views.server_actions, name="server-actions"),
     path(S + "edit/", views.update_server, name="update-server"),
     path(S + "snapshot/", views.create_server_image, name="create-server-image"),
     path(S + "pause/", views.pause_server, name="pause-server"),

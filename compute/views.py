@@ -21,6 +21,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -89,6 +90,7 @@ class ServerRow:
     actions: tuple[acts.Action, ...]
     leaving: str = ""  # a status Nova leaves without a task state (confirm resize), awaited
     since: int = 0  # when the wait for `leaving` began (epoch seconds)
+    admin: bool = False  # Admin › Instances: project and host columns
 
     @property
     def polls(self) -> bool:
@@ -96,7 +98,26 @@ class ServerRow:
 
     @property
     def poll_query(self) -> str:
-        return f"?leaving={self.leaving}&since={self.since}" if self.leaving else ""
+        params = {"leaving": self.leaving, "since": self.since} if self.leaving else {}
+        if self.admin:
+            params["admin"] = 1
+        return "?" + urlencode(params) if params else ""
+
+    @property
+    def detail_url(self) -> str:
+        return acts.url_for("server_detail", self.server.id)
+
+    @property
+    def poll_url(self) -> str:
+        return acts.url_for("server_row", self.server.id) + self.poll_query
+
+    @property
+    def menu_url(self) -> str:
+        return acts.url_for("server_actions", self.server.id)
+
+    @property
+    def menu(self) -> list[tuple[acts.Action, str]]:
+        return [(a, a.url(self.server.id)) for a in self.actions]
 
     @property
     def fault_hint(self) -> str:
@@ -186,8 +207,28 @@ def server_row(request: PortalRequest, server_id: str) -> HttpResponse:
     row = fetch_row(_gw(request), server_id, *_leaving(request))
     if row is None:
         return HttpResponse("", status=286)  # deleted: the row disappears
+    # Admin › Instances polls the same rows with its extra columns.
+    admin = request.GET.get("admin") == "1" and me(request).is_admin
+    row = replace(row, admin=admin)
+    context = {"row": row, "admin": admin}
     status = 200 if row.polls else 286
-    return render(request, "compute/servers.html#row", {"row": row}, status=status)
+    return render(request, "compute/servers.html#row", context, status=status)
+
+
+@require_GET
+@login_required
+def server_actions(request: PortalRequest, server_id: str) -> HttpResponse:
+    """A row's action menu, read when it is opened: what the server's state allows now."""
+    gw = _gw(request)
+    try:
+        server = gw.get_server(server_id)
+    except NotFound:
+        gone = _("This instance no longer exists.")
+        return HttpResponse(
+            format_html('<li><span class="dropdown-item-text">{}</span></li>', gone)
+        )
+    row = ServerRow(server, "", acts.available_actions(server, gw.has_volumes()))
+    return render(request, "compute/servers.html#menu", {"row": row})
 
 
 def _after(

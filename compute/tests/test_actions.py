@@ -243,8 +243,8 @@ def test_floating_ip_allocate_associate_and_disassociate(
     fip = next(iter(fake.floating_ips.values()))
     assert fip.port_id == port.id
     assert fip.address in fake.servers[server.id].server.floating_ips
-    page = member_client.get("/compute/servers/").content.decode()
-    assert ">Disassociate floating IP<" in page
+    menu = member_client.get(f"/compute/servers/{server.id}/actions/").content.decode()
+    assert ">Disassociate floating IP<" in menu
     member_client.post(url(server, "floating-ip/remove"), {"floating_ip": fip.id})
     assert fake.floating_ips[fip.id].port_id == ""
     assert fake.servers[server.id].server.floating_ips == []
@@ -297,9 +297,9 @@ def test_volume_actions_are_hidden_without_cinder(member_client: Client) -> None
 
     fake = FakeComputeGateway(volumes=False)
     with override(ComputeGateway, fake):
-        fake.add_server("vm")
-        page = member_client.get("/compute/servers/").content.decode()
-    assert "Attach volume" not in page and "Attach interface" in page
+        server = fake.add_server("vm")
+        menu = member_client.get(f"/compute/servers/{server.id}/actions/").content.decode()
+    assert "Attach volume" not in menu and "Attach interface" in menu
 
 
 def test_delete_asks_then_deletes(member_client: Client, fake: FakeComputeGateway) -> None:

@@ -45,7 +45,7 @@ def test_a_row_shows_what_a_tenant_expects(member_client: Client, fake: FakeComp
         assert text in row, text
     assert "private:" in row and "10.0.0.5" in row and "192.168.0.7" in row and "floating" in row
     assert "other:" in row and "10.1.0.9" in row
-    assert "hx-trigger" not in row  # a settled row does not poll
+    assert "every 2s" not in row  # a settled row does not poll
     assert "Launch instance" in page and "9 more instances fit in the quota." in page
 
 
@@ -183,19 +183,33 @@ def test_error_row_shows_nova_fault_and_a_hint(
     assert "No compute host has room for this flavor" in row
 
 
+def menu(client: Client, server: g.Server) -> str:
+    return client.get(f"/compute/servers/{server.id}/actions/", headers=HTMX).content.decode()
+
+
 def test_actions_offered_follow_the_state(member_client: Client, fake: FakeComputeGateway) -> None:
     active = fake.add_server("on")
     stopped = fake.add_server("off", vm_state="stopped", power_state=4)
     locked = fake.add_server("locked", locked=True)
     resized = fake.add_server("resized", vm_state="resized")
     page = member_client.get("/compute/servers/").content.decode()
-    on, off = row_html(page, active.id), row_html(page, stopped.id)
+    assert f'hx-get="/compute/servers/{active.id}/actions/"' in row_html(page, active.id)
+    on, off = menu(member_client, active), menu(member_client, stopped)
     assert ">Shut off<" in on and ">Pause<" in on and ">Start<" not in on
     assert ">Start<" in off and ">Shut off<" not in off and ">Pause<" not in off
-    assert ">Unlock<" in row_html(page, locked.id) and ">Pause<" not in row_html(page, locked.id)
-    assert ">Confirm resize<" in row_html(page, resized.id)
-    assert ">Revert resize<" in row_html(page, resized.id)
+    assert ">Unlock<" in menu(member_client, locked) and ">Pause<" not in menu(
+        member_client, locked
+    )
+    assert ">Confirm resize<" in menu(member_client, resized)
+    assert ">Revert resize<" in menu(member_client, resized)
     assert ">Disassociate floating IP<" not in on  # no floating IP yet
+    assert fake.calls["get_server"] == 5  # each menu reads the server's state when opened
+
+
+def test_the_menu_of_a_deleted_server(member_client: Client, fake: FakeComputeGateway) -> None:
+    server = fake.add_server("gone", task_state="deleting")
+    fake.settle()
+    assert "This instance no longer exists." in menu(member_client, server)
 
 
 def test_image_service_down_still_lists_servers(
@@ -218,3 +232,15 @@ def test_nova_down_is_a_clear_page(member_client: Client, fake: FakeComputeGatew
 def test_signed_out_visitors_go_to_sign_in(client: Client, unit_cloud: None) -> None:
     response = client.get("/compute/servers/")
     assert response.status_code == 302 and response["Location"].startswith("/auth/sign-in/")
+
+
+def test_the_row_partial_serves_admin_pages_for_admins_only(
+    member_client: Client, admin_client: Client, fake: FakeComputeGateway
+) -> None:
+    server = fake.add_server("vm", host="compute3", project_id="p-other", task_state="spawning")
+    url = f"/compute/servers/{server.id}/row/?admin=1"
+    admin_row = admin_client.get(url, headers=HTMX).content.decode()
+    assert "<td>compute3</td>" in admin_row and "<td>p-other</td>" in admin_row
+    assert "admin=1" in admin_row  # it keeps polling as an admin row
+    member_row = member_client.get(url, headers=HTMX).content.decode()
+    assert "compute3" not in member_row and "admin=1" not in member_row

@@ -12,11 +12,14 @@ would otherwise follow `next` links through the whole project.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from keystoneauth1 import exceptions as ks_exc
+from openstack import exceptions
 from openstack.compute.v2 import server as _server
 from openstack.connection import Connection
 
@@ -1014,3 +1017,486 @@ class ComputeGateway:
 
 def names_by_id(items: Iterable[Image | Network | Volume]) -> dict[str, str]:
     return {item.id: item.label for item in items}
+
+
+# --- admin ---------------------------------------------------------------------------------
+# What only a cloud administrator calls: hypervisors and their Placement resource providers,
+# compute services, aggregates, migrations, and the health of every service. Still the
+# signed-in user's own connection (or, in a long job, the job's delegated one): the cloud's
+# policy decides.
+
+# Nova's migration statuses while a migration is still under way (nova/objects/migration.py).
+MIGRATION_RUNNING = frozenset(
+    {"queued", "preparing", "running", "post-migrating", "migrating", "accepted", "pre-migrating"}
+)
+# A live migration may be aborted in these (2.24: running; 2.65: also queued and preparing),
+# and forced to complete only while it is copying memory (2.22).
+MIGRATION_ABORTABLE = frozenset({"queued", "preparing", "running"})
+MIGRATION_FORCEABLE = frozenset({"running"})
+MIGRATIONS_MICROVERSION = "2.80"  # uuid, paging, user and project of each migration
+
+
+@dataclass(frozen=True)
+class Hypervisor:
+    """A compute node; its id is also its Placement resource provider's uuid (>= 2.53)."""
+
+    id: str
+    name: str  # hypervisor_hostname
+    host: str  # the compute service's host
+    type: str
+    state: str  # up / down
+    status: str  # enabled / disabled
+    server_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """One resource class of a resource provider, as Placement counts it."""
+
+    resource_class: str
+    total: int
+    reserved: int = 0
+    allocation_ratio: float = 1.0
+    max_unit: int = 0
+
+    @property
+    def capacity(self) -> int:
+        return int((self.total - self.reserved) * self.allocation_ratio)
+
+
+@dataclass(frozen=True)
+class ComputeService:
+    id: str
+    binary: str
+    host: str
+    zone: str
+    status: str  # enabled / disabled
+    state: str  # up / down
+    disabled_reason: str = ""
+    forced_down: bool = False
+    updated_at: datetime | None = None
+
+    @property
+    def is_up(self) -> bool:
+        return self.state == "up" and not self.forced_down
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    id: str
+    name: str
+    availability_zone: str = ""
+    hosts: tuple[str, ...] = ()
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A row of Nova's os-migrations (live, cold, resize, evacuation)."""
+
+    id: int
+    uuid: str
+    server_id: str
+    migration_type: str  # live-migration / migration / resize / evacuation
+    status: str
+    source_host: str = ""
+    dest_host: str = ""
+    project_id: str = ""
+    user_id: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in MIGRATION_RUNNING
+
+
+@dataclass(frozen=True)
+class ServerMigration:
+    """An in-progress live migration of one server, with what Nova reports of its copying
+    (the fake virt driver may report zeros: shown as reported)."""
+
+    id: int
+    status: str
+    source_host: str = ""
+    dest_host: str = ""
+    memory_total: int = 0
+    memory_processed: int = 0
+    memory_remaining: int = 0
+    disk_total: int = 0
+    disk_processed: int = 0
+    disk_remaining: int = 0
+
+    @property
+    def percent(self) -> int | None:
+        """Bytes copied so far, memory and disk together; None when Nova reports nothing."""
+        total = self.memory_total + self.disk_total
+        if total <= 0:
+            return None
+        return min(100, (self.memory_processed + self.disk_processed) * 100 // total)
+
+    @property
+    def abortable(self) -> bool:
+        return self.status in MIGRATION_ABORTABLE
+
+    @property
+    def forceable(self) -> bool:
+        return self.status in MIGRATION_FORCEABLE
+
+
+@dataclass(frozen=True)
+class NetworkAgent:
+    id: str
+    agent_type: str
+    binary: str
+    host: str
+    alive: bool
+    admin_state_up: bool = True
+    last_heartbeat: datetime | None = None
+
+
+@dataclass(frozen=True)
+class VolumeService:
+    binary: str
+    host: str
+    zone: str
+    status: str
+    state: str
+    disabled_reason: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    service_type: str
+    service_name: str
+    interface: str
+    region: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One unauthenticated GET of an endpoint: any HTTP answer means it is reachable."""
+
+    url: str
+    reachable: bool
+    status_code: int = 0
+    milliseconds: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectName:
+    id: str
+    name: str
+
+
+def _json(resp: Any) -> Any:
+    """A raw SDK request's JSON, raising the SDK's exception for an error status (translated
+    by cloud_call like any other)."""
+    exceptions.raise_from_response(resp)
+    return resp.json()
+
+
+def to_migration(m: Mapping[str, Any]) -> Migration:
+    return Migration(
+        id=int(m.get("id") or 0),
+        uuid=str(m.get("uuid") or ""),
+        server_id=str(m.get("instance_uuid") or ""),
+        migration_type=str(m.get("migration_type") or ""),
+        status=str(m.get("status") or ""),
+        source_host=str(m.get("source_compute") or ""),
+        dest_host=str(m.get("dest_compute") or ""),
+        project_id=str(m.get("project_id") or ""),
+        user_id=str(m.get("user_id") or ""),
+        created_at=_parse_time(m.get("created_at")),
+        updated_at=_parse_time(m.get("updated_at")),
+    )
+
+
+def to_server_migration(m: Mapping[str, Any]) -> ServerMigration:
+    return ServerMigration(
+        id=int(m.get("id") or 0),
+        status=str(m.get("status") or ""),
+        source_host=str(m.get("source_compute") or ""),
+        dest_host=str(m.get("dest_compute") or ""),
+        memory_total=int(m.get("memory_total_bytes") or 0),
+        memory_processed=int(m.get("memory_processed_bytes") or 0),
+        memory_remaining=int(m.get("memory_remaining_bytes") or 0),
+        disk_total=int(m.get("disk_total_bytes") or 0),
+        disk_processed=int(m.get("disk_processed_bytes") or 0),
+        disk_remaining=int(m.get("disk_remaining_bytes") or 0),
+    )
+
+
+class AdminGateway(ComputeGateway):
+    """ComputeGateway plus what only an administrator may call."""
+
+    # --- hypervisors and Placement ---------------------------------------------------------
+
+    @cloud_call
+    def list_hypervisors(self) -> list[Hypervisor]:
+        """Every compute node with the ids of its servers (2.53+), in one Nova call."""
+        found = [
+            Hypervisor(
+                id=h.id,
+                name=h.name or "",
+                host=str((h.service_details or {}).get("host") or h.name or ""),
+                type=h.hypervisor_type or "",
+                state=h.state or "",
+                status=h.status or "",
+                server_ids=tuple(s.get("uuid", "") for s in h.servers or []),
+            )
+            for h in self.conn.compute.hypervisors(details=True, with_servers=True)
+        ]
+        return sorted(found, key=lambda h: h.host)
+
+    @cloud_call
+    def list_resource_provider_inventories(self, provider_id: str) -> list[Inventory]:
+        return [
+            Inventory(
+                resource_class=i.resource_class,
+                total=int(i.total or 0),
+                reserved=int(i.reserved or 0),
+                allocation_ratio=float(i.allocation_ratio or 1.0),
+                max_unit=int(i.max_unit or 0),
+            )
+            for i in self.conn.placement.resource_provider_inventories(provider_id)
+        ]
+
+    @cloud_call
+    def get_resource_provider_usages(self, provider_id: str) -> dict[str, int]:
+        usages = self.conn.placement.fetch_resource_provider_usages(provider_id).usages or {}
+        return {k: int(v or 0) for k, v in usages.items()}
+
+    # --- compute services ------------------------------------------------------------------
+
+    @cloud_call
+    def list_services(self, binary: str = "") -> list[ComputeService]:
+        query = {"binary": binary} if binary else {}
+        found = [
+            ComputeService(
+                id=s.id,
+                binary=s.binary or "",
+                host=s.host or "",
+                zone=s.availability_zone or "",
+                status=s.status or "",
+                state=s.state or "",
+                disabled_reason=s.disabled_reason or "",
+                forced_down=bool(s.is_forced_down),
+                updated_at=_parse_time(s.updated_at),
+            )
+            for s in self.conn.compute.services(**query)
+        ]
+        return sorted(found, key=lambda s: (s.binary, s.host))
+
+    @cloud_call
+    def disable_service(self, service_id: str, reason: str = "") -> None:
+        """PUT /os-services/{id} (2.53+): status disabled, with the reason when given."""
+        attrs: dict[str, Any] = {"status": "disabled"}
+        if reason:
+            attrs["disabled_reason"] = reason
+        self.conn.compute.update_service(service_id, **attrs)
+
+    @cloud_call
+    def enable_service(self, service_id: str) -> None:
+        self.conn.compute.update_service(service_id, status="enabled")
+
+    @cloud_call
+    def update_service_forced_down(self, service_id: str, forced: bool) -> None:
+        self.conn.compute.update_service(service_id, forced_down=forced)
+
+    # --- aggregates ------------------------------------------------------------------------
+
+    @cloud_call
+    def list_aggregates(self) -> list[Aggregate]:
+        found = [
+            Aggregate(
+                id=str(a.id),
+                name=a.name or "",
+                availability_zone=a.availability_zone or "",
+                hosts=tuple(sorted(a.hosts or ())),
+                metadata=tuple(
+                    sorted(
+                        (k, str(v))
+                        for k, v in (a.metadata or {}).items()
+                        if k != "availability_zone"  # shown as its own column
+                    )
+                ),
+            )
+            for a in self.conn.compute.aggregates()
+        ]
+        return sorted(found, key=lambda a: a.name.lower())
+
+    @cloud_call
+    def create_aggregate(self, name: str, availability_zone: str = "") -> str:
+        created = self.conn.compute.create_aggregate(
+            name=name, availability_zone=availability_zone or None
+        )
+        return str(created.id)
+
+    @cloud_call
+    def delete_aggregate(self, aggregate_id: str) -> None:
+        self.conn.compute.delete_aggregate(aggregate_id, ignore_missing=False)
+
+    @cloud_call
+    def add_host_to_aggregate(self, aggregate_id: str, host: str) -> None:
+        self.conn.compute.add_host_to_aggregate(aggregate_id, host)
+
+    @cloud_call
+    def remove_host_from_aggregate(self, aggregate_id: str, host: str) -> None:
+        self.conn.compute.remove_host_from_aggregate(aggregate_id, host)
+
+    @cloud_call
+    def set_aggregate_metadata(self, aggregate_id: str, metadata: dict[str, str | None]) -> None:
+        """Set keys; a key whose value is None is removed (Nova's own convention)."""
+        self.conn.compute.set_aggregate_metadata(aggregate_id, metadata)
+
+    # --- migrations ------------------------------------------------------------------------
+
+    @cloud_call
+    def list_migrations(
+        self,
+        *,
+        host: str = "",
+        status: str = "",
+        migration_type: str = "",
+        server_id: str = "",
+        limit: int = 100,
+        marker: str = "",
+    ) -> list[Migration]:
+        """GET /os-migrations (2.80: uuid, user and project; newest first, marker paging)."""
+        params: dict[str, Any] = {"limit": limit}
+        for key, value in (
+            ("host", host),
+            ("status", status),
+            ("migration_type", migration_type),
+            ("instance_uuid", server_id),
+            ("marker", marker),
+        ):
+            if value:
+                params[key] = value
+        body = _json(
+            self.conn.compute.get(
+                "/os-migrations", params=params, microversion=MIGRATIONS_MICROVERSION
+            )
+        )
+        return [to_migration(m) for m in body.get("migrations", [])]
+
+    @cloud_call
+    def list_server_migrations(self, server_id: str) -> list[ServerMigration]:
+        """A server's in-progress live migrations, with memory and disk progress."""
+        body = _json(
+            self.conn.compute.get(
+                f"/servers/{server_id}/migrations", microversion=MIGRATIONS_MICROVERSION
+            )
+        )
+        return [to_server_migration(m) for m in body.get("migrations", [])]
+
+    @cloud_call
+    def live_migrate_server(
+        self, server_id: str, host: str = "", block_migration: bool | str = "auto"
+    ) -> None:
+        """os-migrateLive (2.30+): a chosen host is still checked by the scheduler."""
+        self.conn.compute.live_migrate_server(
+            server_id, host=host or None, block_migration=block_migration
+        )
+
+    @cloud_call
+    def migrate_server(self, server_id: str, host: str = "") -> None:
+        """Cold migration (a target host needs 2.56+); ends in VERIFY_RESIZE."""
+        self.conn.compute.migrate_server(server_id, host=host or None)
+
+    @cloud_call
+    def evacuate_server(self, server_id: str, host: str = "") -> None:
+        """Rebuild on another host while the source host is down (2.95+: lands SHUTOFF)."""
+        self.conn.compute.evacuate_server(server_id, host=host or None)
+
+    @cloud_call
+    def abort_server_migration(self, server_id: str, migration_id: int) -> None:
+        self.conn.compute.abort_server_migration(str(migration_id), server_id, ignore_missing=False)
+
+    @cloud_call
+    def force_complete_server_migration(self, server_id: str, migration_id: int) -> None:
+        self.conn.compute.force_complete_server_migration(str(migration_id), server_id)
+
+    # --- identity: project names for the admin lists ---------------------------------------
+
+    @cloud_call
+    def list_projects(self) -> list[ProjectName]:
+        identity: Any = self.conn.identity  # the v3 proxy; typed as a union of versions
+        return sorted(
+            (ProjectName(p.id, p.name or "") for p in identity.projects()),
+            key=lambda p: p.name.lower(),
+        )
+
+    # --- health: services and agents of every kind, the catalog, probes --------------------
+
+    @cloud_call
+    def list_network_agents(self) -> list[NetworkAgent]:
+        return sorted(
+            (
+                NetworkAgent(
+                    id=a.id,
+                    agent_type=a.agent_type or "",
+                    binary=a.binary or "",
+                    host=a.host or "",
+                    alive=bool(a.is_alive),
+                    admin_state_up=bool(a.is_admin_state_up),
+                    last_heartbeat=_parse_time(a.last_heartbeat_at),
+                )
+                for a in self.conn.network.agents()
+            ),
+            key=lambda a: (a.agent_type, a.host),
+        )
+
+    @cloud_call
+    def list_volume_services(self) -> list[VolumeService]:
+        return sorted(
+            (
+                VolumeService(
+                    binary=s.binary or "",
+                    host=s.host or "",
+                    zone=s.availability_zone or "",
+                    status=s.status or "",
+                    state=s.state or "",
+                    disabled_reason=s.disabled_reason or "",
+                    updated_at=_parse_time(s.updated_at),
+                )
+                for s in self.conn.block_storage.services()
+            ),
+            key=lambda s: (s.binary, s.host),
+        )
+
+    @cloud_call
+    def list_catalog_endpoints(self) -> list[Endpoint]:
+        """The token's service catalog (no API call: it came with the token)."""
+        auth: Any = self.conn.session.auth  # an AccessInfoPlugin or a password/trust plugin
+        access = auth.get_access(self.conn.session)
+        found = [
+            Endpoint(
+                service_type=entry.get("type", ""),
+                service_name=entry.get("name", ""),
+                interface=e.get("interface", ""),
+                region=e.get("region_id") or e.get("region") or "",
+                url=e.get("url", ""),
+            )
+            for entry in access.service_catalog.catalog or []
+            for e in entry.get("endpoints", [])
+        ]
+        return sorted(found, key=lambda e: (e.service_type, e.interface, e.url))
+
+    @cloud_call
+    def probe_endpoint(self, url: str, timeout: float = 5.0) -> Probe:
+        """GET the endpoint without a token: any HTTP answer (even 401) means reachable."""
+        started = time.monotonic()
+        try:
+            resp = self.conn.session.get(
+                url, authenticated=False, raise_exc=False, timeout=timeout, connect_retries=0
+            )
+        except ks_exc.ClientException as exc:
+            elapsed = int((time.monotonic() - started) * 1000)
+            return Probe(url, False, milliseconds=elapsed, error=exc.__class__.__name__)
+        elapsed = int((time.monotonic() - started) * 1000)
+        return Probe(url, resp.status_code < 500, resp.status_code, elapsed)

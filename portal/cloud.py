@@ -359,6 +359,82 @@ def service_connection() -> Connection | None:
     )
 
 
+# --- jobs that outlast the user's token: a Keystone trust to the portal's service user ------
+#
+# A long job (a host drain) may run for longer than the signed-in user's token lives. When
+# the portal has a service user, the job is given a trust: the user (trustor) delegates their
+# roles on the project to the service user (trustee), impersonating, until the trust expires.
+# The worker signs in as the service user with the trust id and gets tokens that act as the
+# user, renewed as they expire. No password of the user is ever stored; the trust is deleted
+# when the job ends (and expires by itself should a job be lost).
+
+
+def _service_auth(where: Cloud) -> dict[str, Any] | None:
+    """The service user's password auth, when it is configured for this cloud."""
+    if not settings.STACKDESK_SERVICE_CLOUD:
+        return None
+    entry = _read_clouds_yaml().get(settings.STACKDESK_SERVICE_CLOUD) or {}
+    auth = {k: v for k, v in (entry.get("auth") or {}).items() if not k.startswith("project_")}
+    if not auth.get("auth_url") or _normalise_auth_url(auth["auth_url"]) != where.auth_url:
+        return None
+    return auth
+
+
+def create_trust(
+    where: Cloud, conn: Connection, roles: tuple[str, ...], expires_at: datetime
+) -> str | None:
+    """A trust from the connection's user to the service user; None when the portal has no
+    service user for this cloud. Keystone's refusal (e.g. a sign-in by application
+    credential, which may not delegate) raises Rejected."""
+    service = service_connection() if _service_auth(where) else None
+    if service is None:
+        return None
+    try:
+        identity: Any = conn.identity
+        trust = identity.create_trust(
+            trustor_user_id=conn.current_user_id,
+            trustee_user_id=service.current_user_id,
+            project_id=conn.current_project_id,
+            roles=[{"name": role} for role in roles],
+            impersonation=True,
+            expires_at=expires_at.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+        )
+    except (openstack.exceptions.SDKException, ks_exc.ClientException) as exc:
+        raise translate_error(exc) from exc
+    return str(trust.id)
+
+
+def trust_connection(where: Cloud, trust_id: str) -> Connection:
+    """The service user acting through the trust: tokens act as the trustor and are renewed
+    by keystoneauth whenever one nears its expiry."""
+    auth = _service_auth(where)
+    if auth is None:
+        raise SignInRequired(_("The portal's service user is no longer configured."))
+    plugin = v3.Password(
+        auth_url=where.auth_url,
+        username=auth.get("username"),
+        user_id=auth.get("user_id"),
+        password=str(auth.get("password") or ""),
+        user_domain_name=auth.get("user_domain_name"),
+        user_domain_id=auth.get("user_domain_id"),
+        trust_id=trust_id,
+    )
+    return openstack.connection.Connection(
+        session=_session(where, plugin),
+        region_name=where.region_name,
+        interface=where.interface,
+    )
+
+
+def delete_trust(where: Cloud, trust_id: str) -> None:
+    """Delete the job's trust, acting through it (the trustor may delete its own trusts)."""
+    try:
+        identity: Any = trust_connection(where, trust_id).identity
+        identity.delete_trust(trust_id, ignore_missing=True)
+    except (openstack.exceptions.SDKException, ks_exc.ClientException) as exc:
+        raise translate_error(exc) from exc
+
+
 # --- SDK errors -> portal errors -----------------------------------------------------------
 
 

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from portal import cloud
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, SignInRequired
-from portal.identity import PortalRequest, me, session_credential
+from portal.identity import PortalRequest, me, session_credential, user_connection
 from portal.models import Operation
 
 logger = logging.getLogger(__name__)
@@ -55,10 +55,21 @@ def start_operation(
     target: str = "",
     target_name: str = "",
     params: dict[str, Any] | None = None,
+    delegate: bool = False,
 ) -> Operation:
-    """Create the row (with the user's sealed token) and queue the task once it is committed."""
+    """Create the row (with the user's sealed token) and queue the task once it is committed.
+
+    `delegate`: the job may outlast the user's token (a host drain), so it also gets a
+    Keystone trust to the portal's service user (portal/cloud.py), deleted when it ends."""
     identity = me(request)
     credential = session_credential(request)
+    sealed: dict[str, Any] = {"token": credential["token"], "body": credential["body"]}
+    notes = []
+    if delegate:
+        trust_id, note = _delegate(request, task)
+        notes.append(_line(note))
+        if trust_id:
+            sealed["trust_id"] = trust_id
     op = Operation.objects.create(
         kind=kind,
         title=title,
@@ -71,11 +82,52 @@ def start_operation(
         target=target,
         target_name=target_name,
         params=params or {},
-        credential=seal({"token": credential["token"], "body": credential["body"]}),
+        credential=seal(sealed),
         step=_("Waiting for a worker"),
+        log=notes,
     )
     _send(op, countdown=0)
     return op
+
+
+def _delegate(request: PortalRequest, task: Task[Any, Any]) -> tuple[str | None, str]:
+    """A trust for a job that may outlast the token, and the log line that says how it acts."""
+    identity = me(request)
+    where = cloud.find_cloud(identity.cloud_key)
+    # Long enough for every attempt of the job; a lost job's trust expires by itself.
+    limit = getattr(task, "time_limit", None) or settings.CELERY_TASK_TIME_LIMIT
+    lifetime = timedelta(seconds=limit * settings.STACKDESK_OPERATION_MAX_ATTEMPTS + 3600)
+    try:
+        trust_id = cloud.create_trust(
+            where, user_connection(request), identity.roles, timezone.now() + lifetime
+        )
+    except CloudError as exc:
+        return None, _(
+            "Keystone refused a trust for this job (%(reason)s): it acts with your sign-in, "
+            "and stops if that expires first."
+        ) % {"reason": exc}
+    if trust_id is None:
+        return None, _(
+            "The portal has no service user: this job acts with your sign-in, and stops if "
+            "that expires first."
+        )
+    return trust_id, _(
+        "Acts as you through a Keystone trust to the portal's service user (trust %(id)s), "
+        "deleted when the job ends."
+    ) % {"id": trust_id}
+
+
+def _release(op: Operation) -> None:
+    """Delete the job's trust, if it has one (best effort: it expires by itself anyway)."""
+    data = unseal(op.credential) if op.credential else None
+    if not data or not data.get("trust_id"):
+        return
+    try:
+        cloud.delete_trust(cloud.find_cloud(op.cloud_key), data["trust_id"])
+    except CloudError as exc:
+        op.log.append(_line(_("The job's trust was not deleted: %(error)s") % {"error": exc}))
+    else:
+        op.log.append(_line(_("The job's trust was deleted.")))
 
 
 def _send(op: Operation, countdown: float) -> None:
@@ -94,6 +146,7 @@ class Job:
 
     def __init__(self, op: Operation) -> None:
         self.op = op
+        self._connection: cloud.Connection | None = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -106,11 +159,19 @@ class Job:
         return result
 
     def connection(self) -> cloud.Connection:
-        """An SDK connection acting as the user who started the job."""
+        """An SDK connection acting as the user who started the job: through the job's trust
+        when it has one (tokens renewed as they expire), else with the user's own token."""
+        if self._connection is not None:
+            return self._connection
         data = unseal(self.op.credential)
         if data is None:
             raise SignInRequired(_("The job's sign-in is no longer available."))
-        return cloud.connect(cloud.find_cloud(self.op.cloud_key), data["token"], data["body"])
+        where = cloud.find_cloud(self.op.cloud_key)
+        if data.get("trust_id"):
+            self._connection = cloud.trust_connection(where, data["trust_id"])
+        else:
+            self._connection = cloud.connect(where, data["token"], data["body"])
+        return self._connection
 
     def progress(self, step: str | None = None, percent: int | None = None, log: str = "") -> None:
         """Record progress (and the result so far); stop here if the user cancelled."""
@@ -174,6 +235,7 @@ class _Heartbeat(threading.Thread):
 def finish(op: Operation, state: str, error: str = "", log: str = "") -> None:
     op.state = state
     op.error = error
+    _release(op)
     op.credential = ""
     op.finished_at = timezone.now()
     if state == State.SUCCEEDED:
@@ -209,6 +271,7 @@ def running(operation_id: int) -> Iterator[Job | None]:
         yield job
     except OperationCancelled:
         op.log.append(_line(_("Stopped: cancelled by the user.")))
+        _release(op)
         op.credential = ""
         op.finished_at = timezone.now()
         op.save(update_fields=["log", "credential", "finished_at"])

@@ -1500,3 +1500,16 @@ class AdminGateway(ComputeGateway):
             return Probe(url, False, milliseconds=elapsed, error=exc.__class__.__name__)
         elapsed = int((time.monotonic() - started) * 1000)
         return Probe(url, resp.status_code < 500, resp.status_code, elapsed)
+
+    @cloud_call
+    def list_server_action_events(self, server_id: str, request_id: str) -> list[str]:
+        """Why an instance action failed: its failed events' details (2.84+), Nova's words."""
+        body = _json(
+            self.conn.compute.get(
+                f"/servers/{server_id}/os-instance-actions/{request_id}", microversion="2.84"
+            )
+        )
+        events = (body.get("instanceAction") or {}).get("events") or []
+        return [
+            str(e["details"]) for e in events if e.get("result") == "Error" and e.get("details")
+        ]

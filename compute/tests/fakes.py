@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from compute import gateway as g
-from compute.gateway import ComputeGateway
+from compute.gateway import AdminGateway, ComputeGateway
 from portal.errors import CloudUnavailable, NotFound, Rejected
 
 HOST_RAM = 32768
@@ -810,3 +810,450 @@ class FakeComputeGateway(ComputeGateway):
         volume = g.Volume(_id("vol"), name, size, fields.pop("status", "available"), **fields)
         self.volumes[volume.id] = volume
         return volume
+
+
+# --- admin ---------------------------------------------------------------------------------
+# FakeAdminGateway: the same small cloud seen by an administrator, with three compute hosts
+# (as the devcloud has), their services and Placement inventories, aggregates, Nova's
+# migration records, and the health of other services. Moves behave like Nova's: the API
+# answers at once, and each `settle()` advances every migration one step (live: queued ->
+# running -> completed; cold: pre-migrating -> finished, then confirm or revert; evacuation:
+# accepted -> done). A move that cannot land ends in error with Nova's words in the
+# instance action's events, and the server stays where it was.
+
+HOSTS = ("compute1", "compute2", "compute3")
+MOVE_STEPS = {
+    "live-migration": ("queued", "running", "completed"),
+    "migration": ("pre-migrating", "finished"),
+    "evacuation": ("accepted", "done"),
+}
+
+
+@dataclass
+class FakeMove:
+    migration: g.Migration
+    prior: tuple[str, int] = ("active", 1)  # vm_state and power state before the move
+    fail: str = ""  # Nova's reason when this move is to fail
+
+
+class FakeAdminGateway(FakeComputeGateway, AdminGateway):
+    def __init__(self, *, volumes: bool = True) -> None:
+        super().__init__(volumes=volumes)
+        self.project_id = "p-admin"
+        self.project_names = {"p-admin": "admin", "p-demo": "demo", "p-study1": "study1"}
+        self.services: dict[str, g.ComputeService] = {
+            host: g.ComputeService(f"svc-{host}", "nova-compute", host, "nova", "enabled", "up")
+            for host in HOSTS
+        }
+        self.other_services = [
+            g.ComputeService(
+                "svc-cond", "nova-conductor", "controller", "internal", "enabled", "up"
+            ),
+            g.ComputeService(
+                "svc-sched", "nova-scheduler", "controller", "internal", "enabled", "up"
+            ),
+        ]
+        self.inventories: dict[str, list[g.Inventory]] = {
+            host: [
+                g.Inventory("VCPU", 16, 0, 4.0, 16),
+                g.Inventory("MEMORY_MB", 32768, 512, 1.0, 32768),
+                g.Inventory("DISK_GB", 500, 0, 1.0, 500),
+            ]
+            for host in HOSTS
+        }
+        self.aggregates: dict[str, g.Aggregate] = {}
+        self.moves: list[FakeMove] = []
+        self.fail_moves: dict[str, str] = {}  # server id -> Nova's reason its next move fails
+        self.action_events: dict[str, list[str]] = {}  # request id -> failed events' details
+        self.network_agents: list[g.NetworkAgent] = []
+        self.volume_services = [
+            g.VolumeService("cinder-scheduler", "controller", "nova", "enabled", "up"),
+            g.VolumeService("cinder-volume", "controller@fake", "nova", "enabled", "up"),
+        ]
+        self.endpoints = [
+            g.Endpoint("compute", "nova", "public", "RegionOne", "http://127.0.0.1:8774/v2.1"),
+            g.Endpoint("identity", "keystone", "public", "RegionOne", "http://127.0.0.1:5000/v3"),
+        ]
+        self.unreachable: set[str] = set()  # endpoint URLs whose probe fails
+
+    # --- arranging -------------------------------------------------------------------------
+
+    def add_server(self, name: str = "web-1", **fields: Any) -> g.Server:
+        fields.setdefault("host", HOSTS[0])
+        return super().add_server(name, **fields)
+
+    def set_service(self, host: str, **changes: Any) -> None:
+        self.services[host] = replace(self.services[host], **changes)
+
+    def usages(self, host: str) -> dict[str, int]:
+        on_host = [f.server for f in self.servers.values() if f.server.host == host]
+        return {
+            "VCPU": sum(s.flavor.vcpus for s in on_host),
+            "MEMORY_MB": sum(s.flavor.ram for s in on_host),
+            "DISK_GB": sum(s.flavor.disk for s in on_host),
+        }
+
+    def _fits(self, host: str, flavor: g.FlavorSpec) -> bool:
+        used = self.usages(host)
+        inventories = {i.resource_class: i for i in self.inventories[host]}
+        needs = {"VCPU": flavor.vcpus, "MEMORY_MB": flavor.ram, "DISK_GB": flavor.disk}
+        return all(used[k] + v <= inventories[k].capacity for k, v in needs.items())
+
+    def _landing(self, server: g.Server, requested: str) -> tuple[str, str]:
+        """(host, "") where the scheduler would put it, or ("", Nova's reason)."""
+        if requested:
+            if requested not in self.services:
+                return "", f"Compute host {requested} could not be found."
+            service = self.services[requested]
+            if service.state != "up" or service.forced_down:
+                return "", f"Compute service of {requested} is unavailable at this time."
+            usable = service.status == "enabled" and self._fits(requested, server.flavor)
+            return (requested, "") if usable else ("", NO_VALID_HOST)
+        for host in HOSTS:
+            service = self.services[host]
+            usable = host != server.host and service.is_up and service.status == "enabled"
+            if usable and self._fits(host, server.flavor):
+                return host, ""
+        return "", NO_VALID_HOST
+
+    def _new_move(self, fs: FakeServer, kind: str, dest: str, fail: str) -> FakeMove:
+        number = len(self.moves) + 1
+        migration = g.Migration(
+            id=number,
+            uuid=f"mig-{number}",
+            server_id=fs.server.id,
+            migration_type=kind,
+            status=MOVE_STEPS[kind][0],
+            source_host=fs.server.host,
+            dest_host=dest,
+            project_id=fs.server.project_id,
+            created_at=_now(),
+            updated_at=_now(),
+        )
+        move = FakeMove(migration, (fs.server.vm_state, fs.server.power_state), fail)
+        self.moves.append(move)
+        return move
+
+    def _fail_move(self, move: FakeMove, fs: FakeServer, action: str) -> None:
+        move.migration = replace(move.migration, status="error", updated_at=_now())
+        request_id = "req-" + uuid.uuid4().hex[:8]
+        fs.actions.insert(0, g.ServerAction(action, request_id, "u-admin", _now(), "Error"))
+        self.action_events[request_id] = [move.fail]
+        vm_state, power = move.prior
+        self._set(fs, task_state=None, vm_state=vm_state, power_state=power)
+
+    def settle(self) -> None:
+        """Every migration in progress takes one step; then the tenant side's settle."""
+        for move in self.moves:
+            m = move.migration
+            steps = MOVE_STEPS[m.migration_type]
+            if m.status not in steps[:-1]:
+                continue
+            fs = self.servers.get(m.server_id)
+            if fs is None:
+                continue
+            nxt = steps[steps.index(m.status) + 1]
+            if nxt == steps[-1] and move.fail:
+                action = {"live-migration": "live-migration", "migration": "migrate"}.get(
+                    m.migration_type, "evacuate"
+                )
+                self._fail_move(move, fs, action)
+                continue
+            move.migration = replace(m, status=nxt, updated_at=_now())
+            if nxt != steps[-1]:
+                continue
+            if m.migration_type == "live-migration":
+                self._set(fs, host=m.dest_host, task_state=None, vm_state=move.prior[0])
+            elif m.migration_type == "migration":
+                self._set(fs, host=m.dest_host, task_state=None, vm_state="resized")
+            else:  # evacuation lands SHUTOFF (microversion >= 2.95)
+                self._set(fs, host=m.dest_host, task_state=None, vm_state="stopped", power_state=4)
+        super().settle()
+
+    def _move_checks(self, server_id: str, verb: str, states: set[str]) -> FakeServer:
+        fs = self._act(server_id, "_move")
+        if fs.server.vm_state not in states:
+            raise Rejected(
+                f"Cannot '{verb}' instance {server_id} while it is in vm_state "
+                f"{fs.server.vm_state}",
+                409,
+            )
+        return fs
+
+    # --- hypervisors and Placement ---------------------------------------------------------
+
+    def list_hypervisors(self) -> list[g.Hypervisor]:
+        self._call("list_hypervisors")
+        return [
+            g.Hypervisor(
+                id=f"rp-{host}",
+                name=host,
+                host=host,
+                type="fake",
+                state="down" if not self.services[host].is_up else "up",
+                status=self.services[host].status,
+                server_ids=tuple(sid for sid, f in self.servers.items() if f.server.host == host),
+            )
+            for host in HOSTS
+        ]
+
+    def list_resource_provider_inventories(self, provider_id: str) -> list[g.Inventory]:
+        self._call("list_resource_provider_inventories")
+        return list(self.inventories[provider_id.removeprefix("rp-")])
+
+    def get_resource_provider_usages(self, provider_id: str) -> dict[str, int]:
+        self._call("get_resource_provider_usages")
+        return self.usages(provider_id.removeprefix("rp-"))
+
+    # --- compute services ------------------------------------------------------------------
+
+    def _service(self, service_id: str) -> g.ComputeService:
+        for service in self.services.values():
+            if service.id == service_id:
+                return service
+        raise NotFound(f"Service {service_id} not found.")
+
+    def list_services(self, binary: str = "") -> list[g.ComputeService]:
+        self._call("list_services")
+        found = list(self.services.values()) + ([] if binary else self.other_services)
+        return sorted(
+            (s for s in found if not binary or s.binary == binary), key=lambda s: (s.binary, s.host)
+        )
+
+    def disable_service(self, service_id: str, reason: str = "") -> None:
+        self._call("disable_service")
+        host = self._service(service_id).host
+        self.set_service(host, status="disabled", disabled_reason=reason)
+
+    def enable_service(self, service_id: str) -> None:
+        self._call("enable_service")
+        self.set_service(self._service(service_id).host, status="enabled", disabled_reason="")
+
+    def update_service_forced_down(self, service_id: str, forced: bool) -> None:
+        self._call("update_service_forced_down")
+        self.set_service(self._service(service_id).host, forced_down=forced)
+
+    # --- aggregates ------------------------------------------------------------------------
+
+    def _aggregate(self, aggregate_id: str) -> g.Aggregate:
+        try:
+            return self.aggregates[aggregate_id]
+        except KeyError:
+            raise NotFound(f"Aggregate {aggregate_id} could not be found.") from None
+
+    def list_aggregates(self) -> list[g.Aggregate]:
+        self._call("list_aggregates")
+        return sorted(self.aggregates.values(), key=lambda a: a.name.lower())
+
+    def create_aggregate(self, name: str, availability_zone: str = "") -> str:
+        self._call("create_aggregate")
+        if any(a.name == name for a in self.aggregates.values()):
+            raise Rejected(f"Aggregate {name} already exists.", 409)
+        aggregate_id = str(len(self.aggregates) + 1)
+        self.aggregates[aggregate_id] = g.Aggregate(aggregate_id, name, availability_zone)
+        return aggregate_id
+
+    def delete_aggregate(self, aggregate_id: str) -> None:
+        self._call("delete_aggregate")
+        if self._aggregate(aggregate_id).hosts:
+            raise Rejected(
+                f"Cannot remove aggregate {aggregate_id}: it has hosts; remove them first.", 400
+            )
+        del self.aggregates[aggregate_id]
+
+    def add_host_to_aggregate(self, aggregate_id: str, host: str) -> None:
+        self._call("add_host_to_aggregate")
+        aggregate = self._aggregate(aggregate_id)
+        if host not in self.services:
+            raise NotFound(f"Compute host {host} could not be found.")
+        if host in aggregate.hosts:
+            raise Rejected(
+                f"Cannot add host to aggregate {aggregate_id}. Reason: Host already in "
+                "availability zone.",
+                409,
+            )
+        hosts = tuple(sorted((*aggregate.hosts, host)))
+        self.aggregates[aggregate_id] = replace(aggregate, hosts=hosts)
+
+    def remove_host_from_aggregate(self, aggregate_id: str, host: str) -> None:
+        self._call("remove_host_from_aggregate")
+        aggregate = self._aggregate(aggregate_id)
+        if host not in aggregate.hosts:
+            raise NotFound(f"Cannot remove host {host} in aggregate {aggregate_id}")
+        hosts = tuple(x for x in aggregate.hosts if x != host)
+        self.aggregates[aggregate_id] = replace(aggregate, hosts=hosts)
+
+    def set_aggregate_metadata(self, aggregate_id: str, metadata: dict[str, str | None]) -> None:
+        self._call("set_aggregate_metadata")
+        aggregate = self._aggregate(aggregate_id)
+        merged = dict(aggregate.metadata)
+        for key, value in metadata.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        self.aggregates[aggregate_id] = replace(aggregate, metadata=tuple(sorted(merged.items())))
+
+    # --- migrations ------------------------------------------------------------------------
+
+    def list_migrations(
+        self,
+        *,
+        host: str = "",
+        status: str = "",
+        migration_type: str = "",
+        server_id: str = "",
+        limit: int = 100,
+        marker: str = "",
+    ) -> list[g.Migration]:
+        self._call("list_migrations")
+        found = [m.migration for m in reversed(self.moves)]  # newest first, like Nova
+        if host:
+            found = [m for m in found if host in (m.source_host, m.dest_host)]
+        if status:
+            found = [m for m in found if m.status == status]
+        if migration_type:
+            found = [m for m in found if m.migration_type == migration_type]
+        if server_id:
+            found = [m for m in found if m.server_id == server_id]
+        if marker:
+            uuids = [m.uuid for m in found]
+            if marker not in uuids:
+                raise Rejected(f"Marker {marker} could not be found.", 400)
+            found = found[uuids.index(marker) + 1 :]
+        return found[:limit]
+
+    def list_server_migrations(self, server_id: str) -> list[g.ServerMigration]:
+        self._call("list_server_migrations")
+        self._get(server_id)
+        return [
+            g.ServerMigration(
+                id=m.migration.id,
+                status=m.migration.status,
+                source_host=m.migration.source_host,
+                dest_host=m.migration.dest_host,
+                memory_total=2**30,
+                memory_processed=2**29 if m.migration.status == "running" else 0,
+                memory_remaining=2**29 if m.migration.status == "running" else 2**30,
+            )
+            for m in self.moves
+            if m.migration.server_id == server_id
+            and m.migration.migration_type == "live-migration"
+            and m.migration.status in g.MIGRATION_RUNNING
+        ]
+
+    def live_migrate_server(
+        self, server_id: str, host: str = "", block_migration: bool | str = "auto"
+    ) -> None:
+        self._call("live_migrate_server")
+        fs = self._move_checks(server_id, "os-migrateLive", {"active", "paused"})
+        if host == fs.server.host:
+            raise Rejected(f"The target host can't be the same one: {host}", 400)
+        dest, fail = self._landing(fs.server, host)
+        fail = self.fail_moves.pop(server_id, fail)
+        self._new_move(fs, "live-migration", dest, fail)
+        self._set(fs, task_state="migrating", status="MIGRATING")
+
+    def migrate_server(self, server_id: str, host: str = "") -> None:
+        self._call("migrate_server")
+        fs = self._move_checks(server_id, "migrate", {"active", "stopped"})
+        dest, fail = self._landing(fs.server, host)
+        fail = self.fail_moves.pop(server_id, fail)
+        self._new_move(fs, "migration", dest, fail)
+        self._set(fs, task_state="resize_prep", status="RESIZE")
+
+    def evacuate_server(self, server_id: str, host: str = "") -> None:
+        self._call("evacuate_server")
+        fs = self._act(server_id, "_move")
+        source = self.services[fs.server.host]
+        if source.is_up:
+            raise Rejected(f"Compute service of {source.host} is still in use.", 400)
+        dest, fail = self._landing(fs.server, host)
+        fail = self.fail_moves.pop(server_id, fail)
+        self._new_move(fs, "evacuation", dest, fail)
+        self._set(fs, task_state="rebuilding", status="REBUILD")
+
+    def _live_move(self, server_id: str, migration_id: int) -> FakeMove:
+        for move in self.moves:
+            m = move.migration
+            if m.id == migration_id and m.server_id == server_id:
+                return move
+        raise NotFound(f"Migration {migration_id} could not be found.")
+
+    def abort_server_migration(self, server_id: str, migration_id: int) -> None:
+        self._call("abort_server_migration")
+        move = self._live_move(server_id, migration_id)
+        if move.migration.status not in g.MIGRATION_ABORTABLE:
+            raise Rejected(
+                f"Migration {migration_id} state of instance {server_id} is "
+                f"{move.migration.status}. Cannot abort live migration in this state.",
+                400,
+            )
+        move.migration = replace(move.migration, status="cancelled")
+        fs = self._get(server_id)
+        self._set(fs, task_state=None, vm_state=move.prior[0])
+
+    def force_complete_server_migration(self, server_id: str, migration_id: int) -> None:
+        self._call("force_complete_server_migration")
+        move = self._live_move(server_id, migration_id)
+        if move.migration.status != "running":
+            raise Rejected(
+                f"Migration {migration_id} state of instance {server_id} is "
+                f"{move.migration.status}. Cannot force complete while the migration is in "
+                "this state.",
+                400,
+            )
+
+    def _cold_move(self, server_id: str) -> FakeMove | None:
+        for move in reversed(self.moves):
+            m = move.migration
+            if m.server_id == server_id and m.migration_type == "migration":
+                return move if m.status == "finished" else None
+        return None
+
+    def confirm_server_resize(self, server_id: str) -> None:
+        move = self._cold_move(server_id)
+        super().confirm_server_resize(server_id)
+        if move is not None:  # a cold migration: the instance keeps its power state
+            self._get(server_id).pending = ("confirm_server_resize", *move.prior)
+            move.migration = replace(move.migration, status="confirmed")
+
+    def revert_server_resize(self, server_id: str) -> None:
+        move = self._cold_move(server_id)
+        super().revert_server_resize(server_id)
+        if move is not None:
+            fs = self._get(server_id)
+            fs.pending = ("revert_server_resize", *move.prior)
+            self._set(fs, host=move.migration.source_host)
+            move.migration = replace(move.migration, status="reverted")
+
+    def list_server_action_events(self, server_id: str, request_id: str) -> list[str]:
+        self._call("list_server_action_events")
+        return list(self.action_events.get(request_id, []))
+
+    # --- identity and health ---------------------------------------------------------------
+
+    def list_projects(self) -> list[g.ProjectName]:
+        self._call("list_projects")
+        return sorted(
+            (g.ProjectName(pid, name) for pid, name in self.project_names.items()),
+            key=lambda p: p.name,
+        )
+
+    def list_network_agents(self) -> list[g.NetworkAgent]:
+        self._call("list_network_agents")
+        return list(self.network_agents)
+
+    def list_volume_services(self) -> list[g.VolumeService]:
+        self._call("list_volume_services")
+        return list(self.volume_services)
+
+    def list_catalog_endpoints(self) -> list[g.Endpoint]:
+        self._call("list_catalog_endpoints")
+        return list(self.endpoints)
+
+    def probe_endpoint(self, url: str, timeout: float = 5.0) -> g.Probe:
+        self._call("probe_endpoint")
+        if url in self.unreachable:
+            return g.Probe(url, False, milliseconds=int(timeout * 1000), error="ConnectFailure")
+        return g.Probe(url, True, 200, 3)

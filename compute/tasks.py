@@ -1,0 +1,341 @@
+"""Admin jobs that move instances between hosts: live_migrate_server, migrate_server (cold),
+drain_host and evacuate_host. All four run the same engine, `move_instances`.
+
+The job's `result` is its whole memory (Operation.result, saved with every progress report):
+
+    {"source": host, "planned": true, "items": [item, ...]}
+
+with one item per instance (compute/hosts.py `new_item`): pending -> migrating -> moved |
+verify (a cold migration waiting for confirm or revert) | failed (reason) | skipped (reason).
+
+An item is marked `migrating`, with the ids of the server's earlier migrations (`known`),
+BEFORE Nova is asked to move it. A resumed job (the worker died) therefore never asks twice:
+for an item marked migrating it first looks at Nova. A migration record that is not in
+`known` is ours, and is followed. No record, no task state and the server still on its
+host means the earlier attempt died before Nova heard of it: the item goes back to pending.
+At most `concurrency` items are in flight at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from compute import hosts as h
+from compute.gateway import AdminGateway, ServerMigration, ServerQuery
+from compute.hints import explain
+from portal.errors import NotFound, Rejected
+from portal.gateways import job_gateway
+from portal.operations import Job, running
+
+LIVE_MIGRATE_TITLE = gettext_noop("Live migrate instance")
+MIGRATE_TITLE = gettext_noop("Migrate instance")
+DRAIN_TITLE = gettext_noop("Drain host")
+EVACUATE_TITLE = gettext_noop("Evacuate host")
+HOST_JOBS = ("live_migrate_server", "migrate_server", "drain_host", "evacuate_host")
+
+# How often a job looks at Nova while instances move, and how many it moves at once unless
+# the run says otherwise.
+POLL_SECONDS = float(getattr(settings, "STACKDESK_MIGRATION_POLL", 2.0))
+DRAIN_CONCURRENCY = int(getattr(settings, "STACKDESK_DRAIN_CONCURRENCY", 2))
+# A drain of a big host takes long: its own time limit (the trust lives as long).
+HOST_JOB_TIME_LIMIT = 24 * 3600
+# The instance action Nova records for each kind of move (os-instance-actions).
+NOVA_ACTIONS = {h.LIVE: "live-migration", h.COLD: "migrate", h.EVACUATE: "evacuate"}
+FAILED_MIGRATION = frozenset({"error", "failed", "cancelled", "aborted"})
+
+
+def pause(seconds: float) -> None:
+    """Wait between looks at Nova (unit tests let time pass here instead)."""
+    time.sleep(seconds)
+
+
+# --- one instance ------------------------------------------------------------------------------
+
+
+def _log(job: Job, item: dict[str, Any], text: str) -> None:
+    job.progress(log=f"{item['name'] or item['id']}: {text}")
+
+
+def _finish(job: Job, item: dict[str, Any], state: str, reason: str = "", dest: str = "") -> None:
+    item.update(state=state, reason=reason, finished=time.time())
+    if dest:
+        item["dest"] = dest
+    if state == h.MOVED:
+        _log(job, item, _("moved to %(host)s") % {"host": dest})
+    elif state == h.VERIFY:
+        _log(job, item, _("on %(host)s, waiting for confirm or revert") % {"host": dest})
+    else:
+        _log(job, item, f"{state}: {reason}")
+
+
+def _nova_reason(gw: AdminGateway, item: dict[str, Any], status: str, host: str) -> str:
+    """Nova's own words for a failed move (the fault, or the failed action's events), then
+    where the instance really is."""
+    reason = ""
+    try:
+        server = gw.get_server(item["id"])
+        reason = server.fault_message
+        if not reason:
+            wanted = NOVA_ACTIONS[item["kind"]]
+            action = next(
+                (a for a in gw.list_server_actions(item["id"]) if a.action == wanted), None
+            )
+            if action is not None:
+                reason = " ".join(gw.list_server_action_events(item["id"], action.request_id))
+    except (NotFound, Rejected):
+        pass
+    where = _("The instance is %(status)s on %(host)s.") % {"status": status, "host": host}
+    if not reason:
+        reason = _("Nova reported the migration as failed without a reason.")
+    return f"{reason} {where}"
+
+
+def start_move(job: Job, gw: AdminGateway, item: dict[str, Any]) -> None:
+    """Record the move, then ask Nova for it; Nova's refusal fails this instance only."""
+    known = [m.id for m in gw.list_migrations(server_id=item["id"], limit=1000)]
+    item.update(state=h.MIGRATING, known=known, attempt=job.op.attempts, started=time.time())
+    _log(job, item, _("asking Nova to move it (%(kind)s)") % {"kind": item["kind"]})
+    target = str(item.get("target") or "")
+    try:
+        if item["kind"] == h.LIVE:
+            gw.live_migrate_server(item["id"], target, item.get("block_migration", "auto"))
+        elif item["kind"] == h.COLD:
+            gw.migrate_server(item["id"], target)
+        else:
+            gw.evacuate_server(item["id"], target)
+    except (Rejected, NotFound) as exc:
+        _finish(job, item, h.FAILED, explain(exc))
+
+
+def _live_progress(gw: AdminGateway, item: dict[str, Any]) -> None:
+    running_now: ServerMigration | None = next(
+        (m for m in gw.list_server_migrations(item["id"]) if m.id == item["migration_id"]), None
+    )
+    if running_now is None:
+        return
+    item["progress"] = {
+        "status": running_now.status,
+        "memory_total": running_now.memory_total,
+        "memory_processed": running_now.memory_processed,
+        "disk_total": running_now.disk_total,
+        "disk_processed": running_now.disk_processed,
+        "percent": running_now.percent,
+        "abortable": running_now.abortable,
+        "forceable": running_now.forceable,
+    }
+
+
+def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) -> None:
+    """Look at Nova for an instance marked migrating, and settle its state when Nova has."""
+    try:
+        server = gw.get_server(item["id"])
+    except NotFound:
+        _finish(job, item, h.SKIPPED, _("The instance was deleted meanwhile."))
+        return
+    ours = [m for m in gw.list_migrations(server_id=item["id"]) if m.id not in item["known"]]
+    migration = max(ours, key=lambda m: m.id) if ours else None
+    progress = item.setdefault("progress", {})
+    if migration is None:
+        if server.task_state:
+            return  # Nova has it, its record is not written yet
+        if server.host != source:
+            _finish(job, item, h.MOVED, dest=server.host)
+        elif item["attempt"] != job.op.attempts:
+            # Marked by an attempt that died before Nova heard of it: ask now, once.
+            item.update(state=h.PENDING, known=[])
+            _log(job, item, _("the earlier attempt never reached Nova; moving it now"))
+        else:
+            _finish(job, item, h.FAILED, _nova_reason(gw, item, server.status, server.host))
+        return
+    item["migration_id"] = migration.id
+    progress["status"] = migration.status
+    if migration.is_running or server.task_state:
+        if item["kind"] == h.LIVE and migration.is_running:
+            _live_progress(gw, item)
+        return
+    progress.update(abortable=False, forceable=False)
+    if migration.status in FAILED_MIGRATION or server.host == source:
+        reason = _nova_reason(gw, item, server.status, server.host)
+        _finish(job, item, h.FAILED, reason)
+    elif server.status == "VERIFY_RESIZE":
+        if not item.get("confirm"):
+            _finish(job, item, h.VERIFY, dest=server.host)
+        elif not item.get("confirmed"):
+            gw.confirm_server_resize(item["id"])
+            item["confirmed"] = True
+            _log(job, item, _("confirming the migration on %(host)s") % {"host": server.host})
+        # else: Nova confirms in the background, without a task state
+    else:
+        _finish(job, item, h.MOVED, dest=server.host)
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+def _plan_host(job: Job, gw: AdminGateway, source: str, evacuate: bool) -> list[dict[str, Any]]:
+    services = [s for s in gw.list_services("nova-compute") if s.host == source]
+    service = services[0] if services else None
+    if evacuate:
+        refusal = h.evacuation_refusal(service)
+        if refusal:
+            raise Rejected(refusal, 409)
+    elif service is not None and service.status == "enabled":
+        reason = job.params.get("reason") or _("Drained by %(user)s") % {"user": job.op.user_name}
+        gw.disable_service(service.id, reason)
+        job.progress(log=_("Disabled the compute service of %(host)s.") % {"host": source})
+    page = gw.list_servers(
+        ServerQuery(
+            all_projects=True, host=source, limit=1000, sort_key="created_at", sort_dir="asc"
+        )
+    )
+    items = []
+    for server in page.servers:
+        if evacuate:
+            kind, why = h.EVACUATE, ""
+        else:
+            kind, why = h.plan_move(
+                server, job.params.get("active", h.LIVE), job.params.get("stopped", h.COLD)
+            )
+        item = h.new_item(server, kind, why)
+        item["confirm"] = True  # a drain confirms its cold migrations itself
+        items.append(item)
+    return items
+
+
+def _plan_one(job: Job, gw: AdminGateway, kind: str) -> tuple[str, list[dict[str, Any]]]:
+    server = gw.get_server(job.op.target)
+    item = h.new_item(server, kind)
+    item.update(target=job.params.get("host", ""), block_migration=job.params.get("block", "auto"))
+    return server.host, [item]
+
+
+def _single_percent(item: dict[str, Any]) -> int:
+    """A single live migration's bar follows Nova's status and the bytes it reports."""
+    progress = item.get("progress") or {}
+    status = progress.get("status", "")
+    if item["state"] in h.DONE:
+        return 100
+    if status == "running":
+        copied = progress.get("percent")
+        return 20 + (int(copied) * 7 // 10 if copied is not None else 35)
+    return {"queued": 5, "preparing": 10, "post-migrating": 95}.get(status, 3)
+
+
+def move_instances(job: Job, gw: AdminGateway, plan: Callable[[], tuple[str, list[Any]]]) -> None:
+    """Run (or resume) a host job to its end, then report."""
+    if not job.result.get("planned"):
+        planned_source, planned = plan()
+        job.result.update(source=planned_source, items=planned, planned=True)
+        job.progress(
+            step=_("Planned: %(n)d instances") % {"n": len(planned)},
+            log=_("Planned %(n)d instances on %(host)s.")
+            % {"n": len(planned), "host": planned_source},
+        )
+    source = job.result["source"]
+    items: list[dict[str, Any]] = job.result["items"]
+    limit = max(1, int(job.params.get("concurrency") or DRAIN_CONCURRENCY))
+    total = len(items)
+    while True:
+        for item in items:
+            if item["state"] == h.MIGRATING:
+                check_move(job, gw, item, source)
+        in_flight = sum(1 for i in items if i["state"] == h.MIGRATING)
+        for item in items:
+            if in_flight >= limit:
+                break
+            if item["state"] == h.PENDING:
+                start_move(job, gw, item)
+                in_flight += item["state"] == h.MIGRATING
+        tally = h.counts(items)
+        finished = total - tally[h.PENDING] - tally[h.MIGRATING]
+        percent = _single_percent(items[0]) if total == 1 else finished * 100 // max(1, total)
+        job.progress(
+            step=_("%(done)d of %(total)d done, %(moving)d moving")
+            % {"done": finished, "total": total, "moving": tally[h.MIGRATING]},
+            percent=percent,
+        )
+        if not tally[h.PENDING] and not tally[h.MIGRATING]:
+            break
+        pause(POLL_SECONDS)
+    _report(job, items, source)
+
+
+def _report(job: Job, items: list[dict[str, Any]], source: str) -> None:
+    tally = h.counts(items)
+    job.result["report"] = tally
+    if len(items) == 1 and tally[h.FAILED]:
+        raise Rejected(str(items[0]["reason"]))
+    if tally[h.FAILED]:
+        raise Rejected(
+            _("%(failed)d of %(total)d instances could not be moved off %(host)s; see the report.")
+            % {"failed": tally[h.FAILED], "total": len(items), "host": source}
+        )
+    if len(items) == 1 and tally[h.VERIFY]:
+        step = _("On %(host)s: confirm or revert the migration.") % {"host": items[0]["dest"]}
+    elif len(items) == 1 and tally[h.MOVED]:
+        step = _("Moved to %(host)s.") % {"host": items[0]["dest"]}
+    else:
+        step = _("Moved %(moved)d, failed %(failed)d, skipped %(skipped)d.") % {
+            "moved": tally[h.MOVED],
+            "failed": tally[h.FAILED],
+            "skipped": tally[h.SKIPPED],
+        }
+    job.progress(step=step, percent=100, log=step)
+
+
+# --- the Celery tasks ------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def live_migrate_server(operation_id: int) -> None:
+    with running(operation_id) as job:
+        if job is None:
+            return
+        gw = job_gateway(job, AdminGateway)
+        move_instances(job, gw, lambda: _plan_one(job, gw, h.LIVE))
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def migrate_server(operation_id: int) -> None:
+    with running(operation_id) as job:
+        if job is None:
+            return
+        gw = job_gateway(job, AdminGateway)
+        move_instances(job, gw, lambda: _plan_one(job, gw, h.COLD))
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    time_limit=HOST_JOB_TIME_LIMIT,
+    soft_time_limit=HOST_JOB_TIME_LIMIT - 300,
+)
+def drain_host(operation_id: int) -> None:
+    with running(operation_id) as job:
+        if job is None:
+            return
+        gw = job_gateway(job, AdminGateway)
+        source = job.op.target
+        move_instances(job, gw, lambda: (source, _plan_host(job, gw, source, evacuate=False)))
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    time_limit=HOST_JOB_TIME_LIMIT,
+    soft_time_limit=HOST_JOB_TIME_LIMIT - 300,
+)
+def evacuate_host(operation_id: int) -> None:
+    with running(operation_id) as job:
+        if job is None:
+            return
+        gw = job_gateway(job, AdminGateway)
+        source = job.op.target
+        move_instances(job, gw, lambda: (source, _plan_host(job, gw, source, evacuate=True)))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from compute import views
+from compute import admin_views, views
 
 app_name = "compute"
 
@@ -53,4 +53,63 @@ urlpatterns = [
         views.delete_server_group,
         name="delete-server-group",
     ),
+]
+
+# --- admin ---------------------------------------------------------------------------------
+A = "admin/"
+urlpatterns += [
+    path(A + "hypervisors/", admin_views.admin_hypervisors, name="admin-hypervisors"),
+    path(A + "services/", admin_views.admin_services, name="admin-services"),
+    path(
+        A + "services/<str:service_id>/enable/", admin_views.enable_service, name="enable-service"
+    ),
+    path(
+        A + "services/<str:service_id>/disable/",
+        admin_views.disable_service,
+        name="disable-service",
+    ),
+    path(
+        A + "services/<str:service_id>/forced-down/",
+        admin_views.update_service_forced_down,
+        name="update-service-forced-down",
+    ),
+    path(A + "hosts/<str:host>/drain/", admin_views.drain_host, name="drain-host"),
+    path(A + "hosts/<str:host>/evacuate/", admin_views.evacuate_host, name="evacuate-host"),
+    path(A + "aggregates/", admin_views.admin_aggregates, name="admin-aggregates"),
+    path(
+        A + "aggregates/<str:aggregate_id>/delete/",
+        admin_views.delete_aggregate,
+        name="delete-aggregate",
+    ),
+    path(
+        A + "aggregates/<str:aggregate_id>/hosts/",
+        admin_views.add_host_to_aggregate,
+        name="add-host-to-aggregate",
+    ),
+    path(
+        A + "aggregates/<str:aggregate_id>/hosts/remove/",
+        admin_views.remove_host_from_aggregate,
+        name="remove-host-from-aggregate",
+    ),
+    path(
+        A + "aggregates/<str:aggregate_id>/metadata/",
+        admin_views.set_aggregate_metadata,
+        name="set-aggregate-metadata",
+    ),
+    path(A + "servers/", admin_views.admin_servers, name="admin-servers"),
+    path(S + "live-migrate/", admin_views.live_migrate_server, name="live-migrate-server"),
+    path(S + "migrate/", admin_views.migrate_server, name="migrate-server"),
+    path(
+        S + "migrations/<int:migration_id>/abort/",
+        admin_views.abort_server_migration,
+        name="abort-server-migration",
+    ),
+    path(
+        S + "migrations/<int:migration_id>/force-complete/",
+        admin_views.force_complete_server_migration,
+        name="force-complete-server-migration",
+    ),
+    path(A + "migrations/", admin_views.admin_migrations, name="admin-migrations"),
+    path(A + "operations/<int:pk>/", admin_views.host_operation, name="host-operation"),
+    path(A + "health/", admin_views.admin_health, name="admin-health"),
 ]

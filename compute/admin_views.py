@@ -1,0 +1,724 @@
+"""Admin › Compute and Admin › System: hypervisors and capacity, compute services and host
+jobs (drain, evacuate), aggregates, every project's instances with live and cold migration,
+Nova's migrations, and the cloud's health (with the banner every admin page shows).
+
+Every view is `admin_required` and acts with the signed-in administrator's own token; the
+host jobs run in compute/tasks.py. Call budgets (tested with the fake): hypervisors 3 + 2 per
+host (Placement inventories and usages, all at once); instances 4 in two rounds; health 4 +
+one probe per endpoint URL, all at once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from compute import actions as acts
+from compute import admin_forms as af
+from compute import hosts as h
+from compute import tasks
+from compute.gateway import (
+    AdminGateway,
+    ComputeService,
+    Hypervisor,
+    NetworkAgent,
+    Probe,
+    Server,
+    VolumeService,
+)
+from compute.hints import explain
+from compute.views import ServerRow, image_label
+from portal.concurrency import concurrently
+from portal.errors import CloudUnavailable, NotFound, Rejected
+from portal.forms import PortalForm
+from portal.gateways import gateway
+from portal.identity import PortalRequest, admin_required, me, safe_next
+from portal.models import Operation
+from portal.operations import start_operation
+
+T = TypeVar("T")
+HEALTH_CACHE_SECONDS = 30
+MIGRATIONS_PER_PAGE = 50
+
+LIVE_MIGRATE = acts.Action("live_migrate_server", gettext_lazy("Live migrate"))
+LIVE_MIGRATE_TO = acts.Action(
+    "live_migrate_server", gettext_lazy("Live migrate to a host…"), form=True
+)
+MIGRATE = acts.Action("migrate_server", gettext_lazy("Cold migrate…"), form=True)
+
+
+def _gw(request: PortalRequest) -> AdminGateway:
+    return gateway(request, AdminGateway)
+
+
+def _posted(request: PortalRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+def _partial(request: PortalRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def _go(request: PortalRequest, url: str) -> HttpResponse:
+    """After a mutation: to `url` (htmx follows the header; a plain form a redirect)."""
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+
+
+def _each(calls: list[Callable[[], Any]]) -> list[Any]:
+    """A variable number of independent calls, all at once (portal.concurrency)."""
+    if len(calls) < 2:
+        return [call() for call in calls]
+    return list(concurrently(*calls))
+
+
+def _optional(call: Callable[[], T]) -> Callable[[], T | None]:
+    """A service that is missing or failing leaves a gap on a page, not an error page."""
+
+    def run() -> T | None:
+        try:
+            return call()
+        except (CloudUnavailable, Rejected, NotFound):
+            return None
+
+    return run
+
+
+def _form_page(
+    request: PortalRequest,
+    form: PortalForm,
+    *,
+    title: str,
+    submit: str | Promise,
+    cancel_url: str,
+    intro: str | Promise = "",
+    danger: bool = False,
+) -> HttpResponse:
+    """A form in the shared modal (htmx) or on a page of its own; errors at the fields."""
+    context = {
+        "form": form,
+        "title": title,
+        "submit": submit,
+        "intro": intro,
+        "danger": danger,
+        "cancel_url": cancel_url,
+        "action_url": request.path,
+        "next": safe_next(request, request.GET.get("next") or request.POST.get("next")) or "",
+    }
+    template = "compute/action_form.html#modal" if _partial(request) else "compute/action_form.html"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def operation_url(op: Operation) -> str:
+    return reverse("compute:host-operation", args=[op.pk])
+
+
+# --- capacity --------------------------------------------------------------------------------
+
+
+def host_capacities(gw: AdminGateway, hypervisors: list[Hypervisor]) -> dict[str, h.HostCapacity]:
+    """Each hypervisor's Placement inventories and usages: two calls per host, all at once."""
+    calls: list[Callable[[], Any]] = []
+    for hv in hypervisors:
+        calls.append(functools.partial(gw.list_resource_provider_inventories, hv.id))
+        calls.append(functools.partial(gw.get_resource_provider_usages, hv.id))
+    found = _each(calls)
+    return {
+        hv.host: h.host_capacity(hv, found[2 * i], found[2 * i + 1])
+        for i, hv in enumerate(hypervisors)
+    }
+
+
+def host_choices(gw: AdminGateway, server: Server) -> list[h.HostChoice]:
+    services, hypervisors = concurrently(
+        lambda: gw.list_services("nova-compute"), gw.list_hypervisors
+    )
+    capacities = host_capacities(gw, hypervisors)
+    return h.target_hosts(server.host, services, capacities, h.flavor_needs(server.flavor))
+
+
+@require_GET
+@admin_required
+def admin_hypervisors(request: PortalRequest) -> HttpResponse:
+    gw = _gw(request)
+    hypervisors, aggregates, flavors = concurrently(
+        gw.list_hypervisors, gw.list_aggregates, gw.list_flavors
+    )
+    capacities = host_capacities(gw, hypervisors)
+    host_rows, aggregate_rows = h.capacity_rows(list(capacities.values()), aggregates, flavors)
+    context = {
+        "capacities": list(capacities.values()),
+        "totals": h.totals(capacities.values()),
+        "flavors": flavors,
+        "host_rows": host_rows,
+        "aggregate_rows": aggregate_rows,
+    }
+    if _partial(request) and request.GET.get("part") == "capacity":
+        return render(request, "compute/admin/hypervisors.html#capacity", context)
+    return render(request, "compute/admin/hypervisors.html", context)
+
+
+# --- compute services and host jobs ----------------------------------------------------------
+
+
+def _compute_service(gw: AdminGateway, *, host: str = "", service_id: str = "") -> ComputeService:
+    for service in gw.list_services("nova-compute"):
+        if (host and service.host == host) or (service_id and service.id == service_id):
+            return service
+    raise NotFound(_("There is no compute service on %(host)s.") % {"host": host or service_id})
+
+
+@require_GET
+@admin_required
+def admin_services(request: PortalRequest) -> HttpResponse:
+    services = _gw(request).list_services()
+    jobs = Operation.objects.filter(kind__in=("drain_host", "evacuate_host")).defer(
+        "credential", "log"
+    )[:20]
+    latest: dict[str, Operation] = {}
+    for op in jobs:
+        latest.setdefault(op.target, op)
+    rows = [
+        {
+            "service": s,
+            "job": latest.get(s.host),
+            "can_evacuate": s.binary == "nova-compute" and not h.evacuation_refusal(s),
+        }
+        for s in services
+    ]
+    return render(request, "compute/admin/services.html", {"rows": rows})
+
+
+def _service_done(request: PortalRequest, message: str, ok: bool = True) -> HttpResponse:
+    (messages.success if ok else messages.error)(request, message)
+    return _go(request, reverse("compute:admin-services"))
+
+
+@require_POST
+@admin_required
+def enable_service(request: PortalRequest, service_id: str) -> HttpResponse:
+    try:
+        _gw(request).enable_service(service_id)
+    except (Rejected, NotFound) as exc:
+        return _service_done(
+            request, _("Not enabled: %(reason)s") % {"reason": explain(exc)}, False
+        )
+    return _service_done(request, _("The compute service is enabled."))
+
+
+@require_POST
+@admin_required
+def update_service_forced_down(request: PortalRequest, service_id: str) -> HttpResponse:
+    forced = request.POST.get("forced") == "1"
+    try:
+        _gw(request).update_service_forced_down(service_id, forced)
+    except (Rejected, NotFound) as exc:
+        message = _("Nova refused: %(reason)s") % {"reason": explain(exc)}
+        return _service_done(request, message, False)
+    if forced:
+        return _service_done(request, _("The compute service is marked forced down."))
+    return _service_done(request, _("The compute service is no longer forced down."))
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def disable_service(request: PortalRequest, service_id: str) -> HttpResponse:
+    gw = _gw(request)
+    service = _compute_service(gw, service_id=service_id)
+    form = af.DisableServiceForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            gw.disable_service(service.id, form.cleaned_data["reason"])
+        except (Rejected, NotFound) as exc:
+            form.add_error(None, explain(exc))
+        else:
+            return _service_done(request, _("%(host)s is disabled.") % {"host": service.host})
+    return _form_page(
+        request,
+        form,
+        title=_("Disable %(host)s") % {"host": service.host},
+        submit=_("Disable"),
+        intro=_("The scheduler puts no new instances on a disabled host; those on it stay."),
+        cancel_url=reverse("compute:admin-services"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def drain_host(request: PortalRequest, host: str) -> HttpResponse:
+    service = _compute_service(_gw(request), host=host)
+    form = af.DrainHostForm(_posted(request), concurrency=tasks.DRAIN_CONCURRENCY)
+    if request.method == "POST" and form.is_valid():
+        op = start_operation(
+            request,
+            tasks.drain_host,
+            kind="drain_host",
+            title=tasks.DRAIN_TITLE,
+            target=service.host,
+            target_name=service.host,
+            params={
+                k: form.cleaned_data[k] for k in ("concurrency", "active", "stopped", "reason")
+            },
+            delegate=True,
+        )
+        return _go(request, operation_url(op))
+    return _form_page(
+        request,
+        form,
+        title=_("Drain %(host)s") % {"host": service.host},
+        submit=_("Drain host"),
+        intro=_(
+            "Disables the compute service of %(host)s, then moves every instance off it. "
+            "The job keeps going if you sign out, and ends with a report."
+        )
+        % {"host": service.host},
+        danger=True,
+        cancel_url=reverse("compute:admin-services"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
+    service = _compute_service(_gw(request), host=host)
+    form = af.HostJobForm(_posted(request), concurrency=tasks.DRAIN_CONCURRENCY)
+    refusal = h.evacuation_refusal(service)
+    if refusal:
+        form.add_error(None, refusal)  # shown on GET too: the form cannot be sent
+    elif request.method == "POST" and form.is_valid():
+        op = start_operation(
+            request,
+            tasks.evacuate_host,
+            kind="evacuate_host",
+            title=tasks.EVACUATE_TITLE,
+            target=service.host,
+            target_name=service.host,
+            params={"concurrency": form.cleaned_data["concurrency"]},
+            delegate=True,
+        )
+        return _go(request, operation_url(op))
+    return _form_page(
+        request,
+        form,
+        title=_("Evacuate %(host)s") % {"host": service.host},
+        submit=_("Evacuate host"),
+        intro=_(
+            "Rebuilds every instance of the failed host %(host)s on other hosts. Instances "
+            "keep their disks only on shared storage or volumes; they start shut off."
+        )
+        % {"host": service.host},
+        danger=True,
+        cancel_url=reverse("compute:admin-services"),
+    )
+
+
+# --- aggregates ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def admin_aggregates(request: PortalRequest) -> HttpResponse:
+    """The aggregates and availability zones; POST creates an aggregate."""
+    gw = _gw(request)
+    form = af.AggregateForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            gw.create_aggregate(data["name"], data["availability_zone"])
+        except (Rejected, NotFound) as exc:
+            form.add_error(None, explain(exc))
+        else:
+            messages.success(request, _("Aggregate %(name)s created.") % {"name": data["name"]})
+            return HttpResponseRedirect(reverse("compute:admin-aggregates"))
+    aggregates, services = concurrently(
+        gw.list_aggregates, lambda: gw.list_services("nova-compute")
+    )
+    hosts = [s.host for s in services]
+    zones: dict[str, list[str]] = {}
+    for service in services:
+        zones.setdefault(service.zone, []).append(service.host)
+    context = {
+        "form": form,
+        "aggregates": [
+            {"aggregate": a, "free_hosts": [x for x in hosts if x not in a.hosts]}
+            for a in aggregates
+        ],
+        "zones": sorted(zones.items()),
+        "metadata_form": af.AggregateMetadataForm(),
+    }
+    return render(
+        request, "compute/admin/aggregates.html", context, status=400 if form.errors else 200
+    )
+
+
+def _aggregate_change(
+    request: PortalRequest, act: Callable[[AdminGateway], object], done: str
+) -> HttpResponse:
+    try:
+        act(_gw(request))
+    except (Rejected, NotFound) as exc:
+        messages.error(request, _("Nova refused: %(reason)s") % {"reason": explain(exc)})
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(reverse("compute:admin-aggregates"))
+
+
+@require_POST
+@admin_required
+def delete_aggregate(request: PortalRequest, aggregate_id: str) -> HttpResponse:
+    return _aggregate_change(
+        request, lambda gw: gw.delete_aggregate(aggregate_id), _("Aggregate deleted.")
+    )
+
+
+@require_POST
+@admin_required
+def add_host_to_aggregate(request: PortalRequest, aggregate_id: str) -> HttpResponse:
+    host = request.POST.get("host", "")
+    form = af.AggregateHostForm(request.POST, hosts=[host] if host else [])
+    if not form.is_valid():
+        messages.error(request, _("Choose a host to add."))
+        return HttpResponseRedirect(reverse("compute:admin-aggregates"))
+    return _aggregate_change(
+        request,
+        lambda gw: gw.add_host_to_aggregate(aggregate_id, host),
+        _("%(host)s added to the aggregate.") % {"host": host},
+    )
+
+
+@require_POST
+@admin_required
+def remove_host_from_aggregate(request: PortalRequest, aggregate_id: str) -> HttpResponse:
+    host = request.POST.get("host", "")
+    return _aggregate_change(
+        request,
+        lambda gw: gw.remove_host_from_aggregate(aggregate_id, host),
+        _("%(host)s removed from the aggregate.") % {"host": host},
+    )
+
+
+@require_POST
+@admin_required
+def set_aggregate_metadata(request: PortalRequest, aggregate_id: str) -> HttpResponse:
+    """Set one key (key and value), or remove one (`remove` names the key)."""
+    if removed := request.POST.get("remove", ""):
+        return _aggregate_change(
+            request,
+            lambda gw: gw.set_aggregate_metadata(aggregate_id, {removed: None}),
+            _("Metadata %(key)s removed.") % {"key": removed},
+        )
+    form = af.AggregateMetadataForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return HttpResponseRedirect(reverse("compute:admin-aggregates"))
+    key, value = form.cleaned_data["key"], form.cleaned_data["value"]
+    return _aggregate_change(
+        request,
+        lambda gw: gw.set_aggregate_metadata(aggregate_id, {key: value}),
+        _("Metadata %(key)s set.") % {"key": key},
+    )
+
+
+# --- every project's instances, and moving one -----------------------------------------------
+
+
+def admin_actions(server: Server) -> tuple[acts.Action, ...]:
+    """Live migration for running (or paused) instances, cold migration for running or shut
+    off ones: the states Nova accepts (nova/compute/api.py); none while Nova is busy."""
+    if server.task_state or server.status == "BUILD":
+        return ()
+    found: list[acts.Action] = []
+    if server.vm_state in ("active", "paused"):
+        found += [LIVE_MIGRATE, LIVE_MIGRATE_TO]
+    if server.vm_state in ("active", "stopped"):
+        found.append(MIGRATE)
+    return tuple(found)
+
+
+def _admin_list_url(params: dict[str, str]) -> str:
+    query = urlencode(params)
+    return reverse("compute:admin-servers") + (f"?{query}" if query else "")
+
+
+@require_GET
+@admin_required
+def admin_servers(request: PortalRequest) -> HttpResponse:
+    gw = _gw(request)
+    services, projects = concurrently(lambda: gw.list_services("nova-compute"), gw.list_projects)
+    form = af.AdminServerFilterForm(
+        request.GET or None, hosts=[s.host for s in services], projects=projects
+    )
+    page, images = concurrently(
+        lambda: gw.list_servers(form.admin_query()), _optional(gw.list_images)
+    )
+    names = {i.id: i.label for i in images or []}
+    has_volumes = gw.has_volumes()
+    rows = [
+        ServerRow(
+            s,
+            image_label(s, names),
+            acts.available_actions(s, has_volumes) + admin_actions(s),
+            admin=True,
+        )
+        for s in page.servers
+    ]
+    params = form.link_params()
+    context = {
+        "form": form,
+        "rows": rows,
+        "admin": True,
+        "project_names": {p.id: p.name for p in projects},
+        "next_url": _admin_list_url({**params, "marker": page.next_marker})
+        if page.next_marker
+        else "",
+        "prev_url": _admin_list_url({**params, "before": page.prev_marker})
+        if page.prev_marker
+        else "",
+        "filtered": bool(params.keys() - {"sort", "per_page"}),
+    }
+    if _partial(request):
+        return render(request, "compute/admin/servers.html#table", context)
+    return render(request, "compute/admin/servers.html", context)
+
+
+def _server_moves(
+    request: PortalRequest,
+    server_id: str,
+    *,
+    live: bool,
+) -> HttpResponse:
+    gw = _gw(request)
+    server = gw.get_server(server_id)
+    one_click = request.method == "POST" and not request.POST.get("host")
+    choices = [] if one_click else host_choices(gw, server)
+    form_class = af.LiveMigrateForm if live else af.TargetHostForm
+    form = form_class(_posted(request), choices=choices)
+    if request.method == "POST" and form.is_valid():
+        params: dict[str, Any] = {"host": form.cleaned_data["host"]}
+        if isinstance(form, af.LiveMigrateForm):
+            params["block"] = form.block()
+        op = start_operation(
+            request,
+            tasks.live_migrate_server if live else tasks.migrate_server,
+            kind="live_migrate_server" if live else "migrate_server",
+            title=tasks.LIVE_MIGRATE_TITLE if live else tasks.MIGRATE_TITLE,
+            target=server.id,
+            target_name=server.name,
+            params=params,
+        )
+        return _go(request, operation_url(op))
+    names = {"name": server.name, "host": server.host or "—"}
+    return _form_page(
+        request,
+        form,
+        title=(_("Live migrate %(name)s") if live else _("Cold migrate %(name)s")) % names,
+        submit=_("Live migrate") if live else _("Cold migrate"),
+        intro=(
+            _("%(name)s runs on %(host)s. It keeps running while it moves.")
+            if live
+            else _(
+                "%(name)s runs on %(host)s. It is shut down, moved, and waits for you to "
+                "confirm or revert on its new host."
+            )
+        )
+        % names,
+        cancel_url=reverse("compute:admin-servers"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def live_migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
+    """GET: the form (hosts offered with why not). POST without a host: one click, the
+    scheduler chooses."""
+    return _server_moves(request, server_id, live=True)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
+    return _server_moves(request, server_id, live=False)
+
+
+# --- a host job's page -----------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
+def host_operation(request: PortalRequest, pk: int) -> HttpResponse:
+    op = get_object_or_404(Operation.objects.filter(kind__in=tasks.HOST_JOBS), pk=pk)
+    items = op.result.get("items") or []
+    single = items[0] if op.kind in ("live_migrate_server", "migrate_server") and items else None
+    context = {
+        "op": op,
+        "items": items,
+        "single": single,
+        "report": op.result.get("report") or h.counts(items),
+        "source": op.result.get("source", ""),
+    }
+    if _partial(request):
+        return render(
+            request,
+            "compute/admin/operation.html#card",
+            context,
+            status=286 if op.is_finished else 200,
+        )
+    return render(request, "compute/admin/operation.html", context)
+
+
+def _migration_done(request: PortalRequest, message: str, ok: bool) -> HttpResponse:
+    (messages.success if ok else messages.error)(request, message)
+    back = safe_next(request, request.POST.get("next")) or reverse("compute:admin-migrations")
+    return _go(request, back)
+
+
+@require_POST
+@admin_required
+def abort_server_migration(
+    request: PortalRequest, server_id: str, migration_id: int
+) -> HttpResponse:
+    try:
+        _gw(request).abort_server_migration(server_id, migration_id)
+    except (Rejected, NotFound) as exc:
+        message = _("The migration was not aborted: %(reason)s") % {"reason": explain(exc)}
+        return _migration_done(request, message, False)
+    return _migration_done(request, _("Nova is aborting the live migration."), True)
+
+
+@require_POST
+@admin_required
+def force_complete_server_migration(
+    request: PortalRequest, server_id: str, migration_id: int
+) -> HttpResponse:
+    try:
+        _gw(request).force_complete_server_migration(server_id, migration_id)
+    except (Rejected, NotFound) as exc:
+        message = _("The migration was not forced to complete: %(reason)s") % {
+            "reason": explain(exc)
+        }
+        return _migration_done(request, message, False)
+    return _migration_done(request, _("Nova is completing the live migration now."), True)
+
+
+# --- migrations ------------------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
+def admin_migrations(request: PortalRequest) -> HttpResponse:
+    form = af.MigrationFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    migrations = _gw(request).list_migrations(
+        host=data.get("host", "").strip(),
+        status=data.get("status", ""),
+        migration_type=data.get("migration_type", ""),
+        server_id=data.get("server_id", ""),
+        limit=MIGRATIONS_PER_PAGE,
+        marker=data.get("marker", ""),
+    )
+    ops = Operation.objects.filter(
+        kind__in=tasks.HOST_JOBS, target__in={m.server_id for m in migrations}
+    ).only("pk", "target", "kind")
+    op_by_server: dict[str, int] = {}
+    for op in ops:
+        op_by_server.setdefault(op.target, op.pk)  # newest first (the model's ordering)
+    params = {k: str(v) for k, v in data.items() if v and k != "marker"}
+    older = ""
+    if len(migrations) == MIGRATIONS_PER_PAGE:
+        older = (
+            reverse("compute:admin-migrations")
+            + "?"
+            + urlencode({**params, "marker": migrations[-1].uuid})
+        )
+    context = {
+        "form": form,
+        "rows": [(m, op_by_server.get(m.server_id)) for m in migrations],
+        "older_url": older,
+        "filtered": bool(params),
+    }
+    return render(request, "compute/admin/migrations.html", context)
+
+
+# --- cloud health ----------------------------------------------------------------------------
+
+
+def health_problems(
+    services: list[ComputeService],
+    agents: list[NetworkAgent] | None,
+    volume_services: list[VolumeService] | None,
+    probes: list[Probe],
+) -> list[str]:
+    """What is down, in one sentence each (the banner's content)."""
+    problems = []
+    for s in services:
+        if s.forced_down or s.state != "up":
+            problems.append(
+                _("Nova %(binary)s on %(host)s is down.") % {"binary": s.binary, "host": s.host}
+            )
+    for a in agents or []:
+        if not a.alive:
+            problems.append(
+                _("Neutron %(binary)s on %(host)s is down.") % {"binary": a.binary, "host": a.host}
+            )
+    for v in volume_services or []:
+        if v.state != "up" and v.status == "enabled":
+            problems.append(
+                _("Cinder %(binary)s on %(host)s is down.") % {"binary": v.binary, "host": v.host}
+            )
+    for p in probes:
+        if not p.reachable:
+            problems.append(
+                _("%(url)s does not answer (%(error)s).")
+                % {"url": p.url, "error": p.error or p.status_code}
+            )
+    return problems
+
+
+def _health(gw: AdminGateway) -> dict[str, Any]:
+    services, agents, volume_services, endpoints = concurrently(
+        gw.list_services,
+        _optional(gw.list_network_agents),
+        _optional(gw.list_volume_services),
+        gw.list_catalog_endpoints,
+    )
+    urls = sorted({e.url for e in endpoints})
+    probes: list[Probe] = _each([functools.partial(gw.probe_endpoint, url) for url in urls])
+    by_url = {p.url: p for p in probes}
+    return {
+        "services": services,
+        "agents": agents,
+        "volume_services": volume_services,
+        "endpoints": [(e, by_url[e.url]) for e in endpoints],
+        "problems": health_problems(services, agents, volume_services, probes),
+    }
+
+
+@require_GET
+@admin_required
+def admin_health(request: PortalRequest) -> HttpResponse:
+    """The health page; `?part=banner` is the banner every admin page loads (cached briefly,
+    so browsing admin pages does not probe the cloud on every click)."""
+    gw = _gw(request)
+    if request.GET.get("part") == "banner":
+        key = f"stackdesk:health-problems:{me(request).cloud_key}:{get_language()}"
+        problems = cache.get(key)
+        if problems is None:
+            problems = _health(gw)["problems"]
+            cache.set(key, problems, HEALTH_CACHE_SECONDS)
+        return render(request, "compute/admin/health.html#banner", {"problems": problems})
+    context = _health(gw)
+    return render(request, "compute/admin/health.html", context)

@@ -71,12 +71,12 @@ class TargetHostForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.choices = {c.host: c for c in choices}
         field: Any = self.fields["host"]
-        field.choices = [("", _("Automatic: let the scheduler choose"))] + [
-            (c.host, c.label) for c in choices
-        ]
         field.widget = HostSelect(
             disabled={c.host for c in choices if not c.usable}, attrs={"class": "form-select"}
         )
+        field.choices = [("", _("Automatic: let the scheduler choose"))] + [
+            (c.host, c.label) for c in choices
+        ]  # (after the widget: the field hands its choices to it)
         field.help_text = _(
             "Hosts that are down, disabled or too full are shown but cannot be chosen."
         )
@@ -94,7 +94,7 @@ class TargetHostForm(PortalForm):
 
 class LiveMigrateForm(TargetHostForm):
     block_migration = forms.ChoiceField(
-        label=_("Block migration"), choices=BLOCK_MIGRATION, initial="auto"
+        label=_("Block migration"), choices=BLOCK_MIGRATION, initial="auto", required=False
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -105,7 +105,9 @@ class LiveMigrateForm(TargetHostForm):
         )
 
     def block(self) -> bool | str:
-        return {"yes": True, "no": False}.get(self.cleaned_data["block_migration"], "auto")
+        return {"yes": True, "no": False}.get(
+            self.cleaned_data.get("block_migration") or "", "auto"
+        )
 
 
 class DisableServiceForm(PortalForm):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -295,8 +297,11 @@ def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
     service = _compute_service(_gw(request), host=host)
     form = af.HostJobForm(_posted(request), concurrency=tasks.DRAIN_CONCURRENCY)
     refusal = h.evacuation_refusal(service)
-    if refusal:
-        form.add_error(None, refusal)  # shown on GET too: the form cannot be sent
+    if refusal:  # said on GET too, on a bound form: it cannot be sent
+        data = request.POST or {"concurrency": tasks.DRAIN_CONCURRENCY}
+        form = af.HostJobForm(data, concurrency=tasks.DRAIN_CONCURRENCY)
+        form.is_valid()
+        form.add_error(None, refusal)
     elif request.method == "POST" and form.is_valid():
         op = start_operation(
             request,
@@ -449,6 +454,32 @@ def admin_actions(server: Server) -> tuple[acts.Action, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class AdminServerRow(ServerRow):
+    """A row of Admin › Instances: its menu (read when opened) adds the migrations."""
+
+    @property
+    def menu_url(self) -> str:
+        return reverse("compute:admin-server-actions", args=[self.server.id])
+
+
+@require_GET
+@admin_required
+def admin_server_actions(request: PortalRequest, server_id: str) -> HttpResponse:
+    """The admin row's action menu: every tenant action the state allows, and migrations."""
+    gw = _gw(request)
+    try:
+        server = gw.get_server(server_id)
+    except NotFound:
+        gone = _("This instance no longer exists.")
+        return HttpResponse(
+            format_html('<li><span class="dropdown-item-text">{}</span></li>', gone)
+        )
+    actions = acts.available_actions(server, gw.has_volumes()) + admin_actions(server)
+    row = AdminServerRow(server, "", actions, admin=True)
+    return render(request, "compute/servers.html#menu", {"row": row})
+
+
 def _admin_list_url(params: dict[str, str]) -> str:
     query = urlencode(params)
     return reverse("compute:admin-servers") + (f"?{query}" if query else "")
@@ -468,7 +499,7 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
     names = {i.id: i.label for i in images or []}
     has_volumes = gw.has_volumes()
     rows = [
-        ServerRow(
+        AdminServerRow(
             s,
             image_label(s, names),
             acts.available_actions(s, has_volumes) + admin_actions(s),
@@ -481,7 +512,10 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
         "form": form,
         "rows": rows,
         "admin": True,
-        "project_names": {p.id: p.name for p in projects},
+        "project_names": {
+            s.project_id: {p.id: p.name for p in projects}.get(s.project_id, "")
+            for s in page.servers
+        },
         "next_url": _admin_list_url({**params, "marker": page.next_marker})
         if page.next_marker
         else "",

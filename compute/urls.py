@@ -97,6 +97,7 @@ urlpatterns += [
         name="set-aggregate-metadata",
     ),
     path(A + "servers/", admin_views.admin_servers, name="admin-servers"),
+    path(S + "admin-actions/", admin_views.admin_server_actions, name="admin-server-actions"),
     path(S + "live-migrate/", admin_views.live_migrate_server, name="live-migrate-server"),
     path(S + "migrate/", admin_views.migrate_server, name="migrate-server"),
     path(

@@ -381,14 +381,15 @@ def _service_auth(where: Cloud) -> dict[str, Any] | None:
 
 
 def create_trust(
-    where: Cloud, conn: Connection, roles: tuple[str, ...], expires_at: datetime
+    where: Cloud, token: str, body: dict[str, Any], roles: tuple[str, ...], expires_at: datetime
 ) -> str | None:
-    """A trust from the connection's user to the service user; None when the portal has no
+    """A trust from the token's user to the service user; None when the portal has no
     service user for this cloud. Keystone's refusal (e.g. a sign-in by application
     credential, which may not delegate) raises Rejected."""
     service = service_connection() if _service_auth(where) else None
     if service is None:
         return None
+    conn = connect(where, token, body)
     try:
         identity: Any = conn.identity
         trust = identity.create_trust(

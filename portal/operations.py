@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from portal import cloud
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, SignInRequired
-from portal.identity import PortalRequest, me, session_credential, user_connection
+from portal.identity import PortalRequest, me, session_credential
 from portal.models import Operation
 
 logger = logging.getLogger(__name__)
@@ -98,8 +98,13 @@ def _delegate(request: PortalRequest, task: Task[Any, Any]) -> tuple[str | None,
     limit = getattr(task, "time_limit", None) or settings.CELERY_TASK_TIME_LIMIT
     lifetime = timedelta(seconds=limit * settings.STACKDESK_OPERATION_MAX_ATTEMPTS + 3600)
     try:
+        credential = session_credential(request)
         trust_id = cloud.create_trust(
-            where, user_connection(request), identity.roles, timezone.now() + lifetime
+            where,
+            credential["token"],
+            credential["body"],
+            identity.roles,
+            timezone.now() + lifetime,
         )
     except CloudError as exc:
         return None, _(

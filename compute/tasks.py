@@ -29,7 +29,6 @@ from django.utils.translation import gettext_noop
 
 from compute import hosts as h
 from compute.gateway import AdminGateway, ServerMigration, ServerQuery
-from compute.hints import explain
 from portal.errors import NotFound, Rejected
 from portal.gateways import job_gateway
 from portal.operations import Job, running
@@ -97,8 +96,9 @@ def _nova_reason(gw: AdminGateway, item: dict[str, Any], status: str, host: str)
     return f"{reason} {where}"
 
 
-def start_move(job: Job, gw: AdminGateway, item: dict[str, Any]) -> None:
-    """Record the move, then ask Nova for it; Nova's refusal fails this instance only."""
+def start_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) -> None:
+    """Record the move, then ask Nova for it; Nova's refusal fails this instance only (its
+    words as they are: the tenant pages' hints speak of launches, not of moves)."""
     known = [m.id for m in gw.list_migrations(server_id=item["id"], limit=1000)]
     item.update(state=h.MIGRATING, known=known, attempt=job.op.attempts, started=time.time())
     _log(job, item, _("asking Nova to move it (%(kind)s)") % {"kind": item["kind"]})
@@ -111,7 +111,11 @@ def start_move(job: Job, gw: AdminGateway, item: dict[str, Any]) -> None:
         else:
             gw.evacuate_server(item["id"], target)
     except (Rejected, NotFound) as exc:
-        _finish(job, item, h.FAILED, explain(exc))
+        where = _("The instance is %(status)s on %(host)s.") % {
+            "status": item["status"],
+            "host": source,
+        }
+        _finish(job, item, h.FAILED, f"{exc.message} {where}")
 
 
 def _live_progress(gw: AdminGateway, item: dict[str, Any]) -> None:
@@ -251,7 +255,7 @@ def move_instances(job: Job, gw: AdminGateway, plan: Callable[[], tuple[str, lis
             if in_flight >= limit:
                 break
             if item["state"] == h.PENDING:
-                start_move(job, gw, item)
+                start_move(job, gw, item, source)
                 in_flight += item["state"] == h.MIGRATING
         tally = h.counts(items)
         finished = total - tally[h.PENDING] - tally[h.MIGRATING]

@@ -333,3 +333,43 @@ class CreateServerGroupForm(PortalForm):
     policy = forms.ChoiceField(
         label=_("Policy"), choices=SERVER_GROUP_POLICIES, widget=forms.RadioSelect
     )
+
+
+# --- volumes ---------------------------------------------------------------------------------
+
+
+class CreateVolumeForm(PortalForm):
+    name = forms.CharField(label=_("Volume name"), max_length=255, required=False)
+    description = forms.CharField(
+        label=_("Description"), max_length=255, required=False, widget=forms.Textarea({"rows": 2})
+    )
+    size = forms.IntegerField(label=_("Size (GB)"), min_value=1, max_value=16384, initial=1)
+    image = forms.ChoiceField(label=_("Source"), required=False)
+
+    def __init__(self, *args: Any, images: list[g.Image], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.images = {i.id: i for i in images if i.status == "active"}
+        self.fields["image"].choices = [("", _("No source: an empty volume"))] + [  # type: ignore[attr-defined]
+            (i.id, _("Image %(name)s") % {"name": i.label}) for i in self.images.values()
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        image = self.images.get(data.get("image") or "")
+        size = data.get("size")
+        if image is not None and size is not None:
+            need = max(image.min_disk, -(-image.size // 1024**3))
+            if size < need:
+                self.add_error(
+                    "size",
+                    _("The image needs a volume of at least %(gb)d GB.") % {"gb": need},
+                )
+        return data
+
+
+class AttachVolumeForm(PortalForm):
+    server = forms.ChoiceField(label=_("Instance"))
+
+    def __init__(self, *args: Any, servers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["server"].choices = servers  # type: ignore[attr-defined]

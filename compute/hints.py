@@ -28,6 +28,13 @@ HINTS: tuple[tuple[str, str | Promise], ...] = (
         ),
     ),
     (
+        "exceeds allowed",  # Cinder: "... exceeds allowed gigabytes quota"
+        _(
+            "Your project has used up its quota. Delete resources you no longer need, or ask "
+            "an administrator to raise the quota."
+        ),
+    ),
+    (
         "quota exceeded",
         _(
             "Your project has used up its quota. Delete resources you no longer need, or ask "
@@ -93,5 +100,5 @@ def explain(exc: CloudError) -> str:
     """OpenStack's reason followed by the hint, for a message or a form error."""
     hint = hint_for(exc.message)
     if not hint and exc.status == 403:
-        hint = HINTS[5][1]
+        hint = hint_for("policy doesn't allow")
     return f"{exc.message} {hint}".strip() if hint else exc.message

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext_lazy
 from compute.gateway import Server
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per action: compared and hashed by identity
 class Action:
     name: str  # verb_noun, as the gateway method and the view
     label: str | Promise

@@ -3,10 +3,10 @@ groups, and the few Neutron, Glance and Cinder reads and writes a launch and the
 actions need.
 
 Each method makes about one SDK call with the user's own connection and returns frozen
-dataclasses. Nova's microversion is negotiated by the SDK (up to 2.100 for servers); from
-2.47 on a server embeds its flavor (name, vCPUs, RAM, disk), so no page looks flavors up per
-row. Lists that Nova pages (servers) are read one page at a time with marker/limit: the SDK
-would otherwise follow `next` links through the whole project.
+dataclasses. Servers are read with the highest microversion both sides know (up to 2.100):
+from 2.47 on a server embeds its flavor (name, vCPUs, RAM, disk), so no page looks flavors up
+per row. The servers list is one request for one page (Nova's marker/limit), parsed straight
+from JSON: the SDK would ask for a further page after every page and builds costly objects.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from keystoneauth1 import exceptions as ks_exc
-from openstack import exceptions
+from openstack import exceptions, utils
 from openstack.compute.v2 import server as _server
 from openstack.connection import Connection
 
@@ -49,6 +49,10 @@ POWER_STATES = {
     6: "CRASHED",
     7: "SUSPENDED",
 }
+
+# Servers are read with the highest microversion both sides know, up to this one: 2.47
+# embeds the flavor, 2.69 lists servers of a down cell, 2.71 adds server groups.
+SERVERS_MICROVERSION = "2.100"
 
 # Sort keys a project member may use (Nova refuses host/node sorting to non-admins).
 SORT_KEYS = ("display_name", "created_at", "vm_state", "availability_zone", "key_name")
@@ -452,36 +456,40 @@ def _image_id(raw: Any) -> str:
     return str(getattr(raw, "id", "") or "")
 
 
-def to_server(s: Any) -> Server:
-    fault = s.fault or {}
+def to_server(s: Mapping[str, Any]) -> Server:
+    """A server from Nova's JSON. Parsed directly: building SDK Server objects costs a few
+    milliseconds each, which a page of servers would feel."""
+    fault = s.get("fault") or {}
     return Server(
-        id=s.id,
-        name=s.name or "",
-        status=s.status or "",
-        task_state=s.task_state or None,
-        vm_state=s.vm_state or "",
-        power_state=int(s.power_state or 0),
-        description=s.description or "",
-        availability_zone=s.availability_zone or "",
-        key_name=s.key_name or "",
-        image_id=_image_id(s.image),
-        flavor=_flavor_spec(s.flavor),
-        addresses=_addresses(s.addresses),
-        security_groups=tuple(sorted({g.get("name", "") for g in s.security_groups or []})),
-        volume_ids=tuple(v.get("id", "") for v in s.attached_volumes or []),
-        metadata=tuple(sorted((s.metadata or {}).items())),
+        id=str(s["id"]),
+        name=s.get("name") or "",
+        status=s.get("status") or "",
+        task_state=s.get("OS-EXT-STS:task_state") or None,
+        vm_state=s.get("OS-EXT-STS:vm_state") or "",
+        power_state=int(s.get("OS-EXT-STS:power_state") or 0),
+        description=s.get("description") or "",
+        availability_zone=s.get("OS-EXT-AZ:availability_zone") or "",
+        key_name=s.get("key_name") or "",
+        image_id=_image_id(s.get("image")),
+        flavor=_flavor_spec(s.get("flavor")),
+        addresses=_addresses(s.get("addresses")),
+        security_groups=tuple(sorted({g.get("name", "") for g in s.get("security_groups") or []})),
+        volume_ids=tuple(
+            v.get("id", "") for v in s.get("os-extended-volumes:volumes_attached") or []
+        ),
+        metadata=tuple(sorted((s.get("metadata") or {}).items())),
         fault_message=str(fault.get("message") or "").strip(),
         fault_code=int(fault.get("code") or 0),
-        locked=bool(s.is_locked),
-        locked_reason=s.locked_reason or "",
-        created_at=_parse_time(s.created_at),
-        updated_at=_parse_time(s.updated_at),
-        launched_at=_parse_time(s.launched_at),
-        host=s.compute_host or "",
-        project_id=s.project_id or "",
-        user_id=s.user_id or "",
-        config_drive=str(s.has_config_drive or "").lower() in {"true", "1", "yes"},
-        server_groups=tuple(s.server_groups or ()),
+        locked=bool(s.get("locked")),
+        locked_reason=s.get("locked_reason") or "",
+        created_at=_parse_time(s.get("created")),
+        updated_at=_parse_time(s.get("updated")),
+        launched_at=_parse_time(s.get("OS-SRV-USG:launched_at")),
+        host=s.get("OS-EXT-SRV-ATTR:host") or "",
+        project_id=s.get("tenant_id") or "",
+        user_id=s.get("user_id") or "",
+        config_drive=str(s.get("config_drive") or "").lower() in {"true", "1", "yes"},
+        server_groups=tuple(s.get("server_groups") or ()),
     )
 
 
@@ -606,6 +614,13 @@ class ComputeGateway:
         """Whether the cloud has Cinder (from the token's catalog; no API call)."""
         return bool(self.conn.has_service("block-storage"))
 
+    def _nova(self) -> str:
+        """The servers microversion: the highest both the cloud and the portal know, at least
+        2.47 (flavor embedded in each server). Discovery is cached per process."""
+        return (
+            utils.maximum_supported_microversion(self.conn.compute, SERVERS_MICROVERSION) or "2.47"
+        )
+
     # --- servers -------------------------------------------------------------------------
 
     @cloud_call
@@ -625,19 +640,21 @@ class ComputeGateway:
         if query.status:
             params["status"] = query.status
         if query.ip:
-            params["ipv4_address"] = query.ip
+            params["ip"] = query.ip
         if query.project_id:
             params["project_id"] = query.project_id
         if query.host:
-            params["compute_host"] = query.host
-        # paginated=False: one request. Given a limit, the SDK would otherwise always ask for
-        # one more page, even after a short one.
-        found = self.conn.compute.servers(
-            details=True, all_projects=query.all_projects, paginated=False, **params
+            params["host"] = query.host
+        if query.all_projects:
+            params["all_tenants"] = "True"
+        # One request (the SDK's own pagination would ask for one more page after a short
+        # one), parsed without building SDK objects.
+        body = _json(
+            self.conn.compute.get("/servers/detail", params=params, microversion=self._nova())
         )
         # Right after a multi-create Nova can list a server twice (once as a build request,
         # once from its cell) while it moves between them; a page shows each server once.
-        unique = {s.id: s for s in found}
+        unique = {s["id"]: s for s in body.get("servers", [])}
         servers = [to_server(s) for s in unique.values()]
         more = len(servers) > query.limit
         servers = servers[: query.limit]
@@ -652,7 +669,8 @@ class ComputeGateway:
 
     @cloud_call
     def get_server(self, server_id: str) -> Server:
-        return to_server(self.conn.compute.get_server(server_id))
+        body = _json(self.conn.compute.get(f"/servers/{server_id}", microversion=self._nova()))
+        return to_server(body["server"])
 
     @cloud_call
     def create_server(self, spec: LaunchSpec) -> str:

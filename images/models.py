@@ -22,8 +22,9 @@ def upload_dir() -> Path:
 
 class ImageUpload(models.Model):
     """A browser upload: chunks are appended to ONE file on disk (`path`) until `received`
-    reaches `size`; the upload_image operation streams that file to Glance as it grows and
-    deletes it at the end."""
+    reaches `size`; the upload_image operation streams that file to Glance as it grows,
+    punching out what Glance has been handed (see images/uploads.py), and deletes it at the
+    end."""
 
     class State(models.TextChoices):
         RECEIVING = "receiving", _("Receiving")
@@ -39,6 +40,12 @@ class ImageUpload(models.Model):
     file_name = models.CharField(max_length=255)
     size = models.BigIntegerField()
     received = models.BigIntegerField(default=0)
+    # Bytes the job had handed to Glance were punched out of the file: a new attempt needs the
+    # browser to send the file again from the start (set before the first byte goes).
+    dropped = models.BooleanField(default=False)
+    # How many times the file was started over from byte 0; each time it gets a new name, so
+    # a chunk still on its way to the old file cannot land in the new one.
+    restarts = models.PositiveIntegerField(default=0)
     # The create form's cleaned data (an ImageSpec as a dict).
     spec = models.JSONField(default=dict)
     state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVING)
@@ -55,7 +62,8 @@ class ImageUpload(models.Model):
 
     @property
     def path(self) -> Path:
-        return upload_dir() / f"{self.id}.part"
+        name = f"{self.id}.part" if not self.restarts else f"{self.id}.{self.restarts}.part"
+        return upload_dir() / name
 
     @property
     def percent(self) -> int:

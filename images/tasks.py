@@ -19,7 +19,14 @@ from django.utils.translation import gettext_noop
 
 from images.gateway import ImagesGateway, ImageSpec
 from images.models import ImageUpload
-from images.uploads import FollowingReader, UploadCancelled, UploadStalled, discard, stall_seconds
+from images.uploads import (
+    FollowingReader,
+    UploadCancelled,
+    UploadStalled,
+    discard,
+    stall_seconds,
+    start_over,
+)
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected
 from portal.gateways import job_gateway
 from portal.operations import Job, OperationCancelled, running
@@ -80,11 +87,33 @@ def _fresh_image(job: Job, gw: ImagesGateway, spec: ImageSpec) -> str:
     return image.id
 
 
+def _start_over(job: Job, gw: ImagesGateway, upload: ImageUpload) -> None:
+    """An earlier attempt of this job sent part of the file, which was punched out of it
+    (images/uploads.py): the browser must send the file again. While it is still sending, its
+    next chunk is told to go back to byte 0 and this attempt streams the new bytes as usual;
+    once it has sent everything, nobody is there to send it again, so the job ends here and the
+    upload waits for its user (the upload's page resumes it from the start)."""
+    browser_done = upload.state == ImageUpload.State.RECEIVED
+    start_over(upload)
+    if browser_done:
+        # A worker that died mid-stream left its image behind (a new attempt would replace it).
+        _delete_half_made(job, gw, _("the file must be sent again"))
+        raise Rejected(
+            _(
+                "The cloud did not take the file, and the part already sent is no longer kept "
+                "by the portal. Open the upload and choose the same file to send it again."
+            )
+        )
+    _log(job, _("The part sent by the earlier attempt is no longer kept: sending from the start."))
+
+
 def send_upload(job: Job) -> None:
     upload = ImageUpload.objects.get(pk=job.params["upload_id"])
     if not upload.is_open:
         raise Rejected(_("The upload was cancelled before it reached the cloud."))
     gw = job_gateway(job, ImagesGateway)
+    if upload.dropped:
+        _start_over(job, gw, upload)
     size = upload.size
 
     def progress(sent: int) -> None:
@@ -113,7 +142,7 @@ def send_upload(job: Job) -> None:
         raise OperationCancelled from None
     except CloudUnavailable:
         _delete_half_made(job, gw, _("the cloud did not answer"))
-        raise  # retried from the file on disk, which is kept
+        raise  # retried: from the file, or from the browser again if bytes were punched out
     except CloudError:
         _delete_half_made(job, gw, _("the cloud refused the data"))
         discard(upload, ImageUpload.State.FAILED)

@@ -185,9 +185,13 @@ def _start_file_upload(request: PortalRequest, form: CreateImageForm) -> bool:
 
 
 def _my_upload(request: PortalRequest, upload_id: str) -> ImageUpload:
+    """The signed-in user's upload with its job, in one query (a chunk is one of many)."""
     identity = me(request)
     return get_object_or_404(
-        ImageUpload, pk=upload_id, user_id=identity.user_id, cloud_key=identity.cloud_key
+        ImageUpload.objects.select_related("operation"),
+        pk=upload_id,
+        user_id=identity.user_id,
+        cloud_key=identity.cloud_key,
     )
 
 
@@ -197,6 +201,9 @@ def _ensure_job(request: PortalRequest, upload: ImageUpload) -> Operation:
     op = upload.operation
     if op is not None and not op.is_finished:
         return op
+    if upload.dropped:
+        # The last job had sent part of the file and punched it out: this one needs it all.
+        uploads.start_over(upload)
     op = start_operation(
         request,
         tasks.upload_image,
@@ -245,10 +252,16 @@ def receive_chunk(request: PortalRequest, upload_id: str) -> HttpResponse:
     try:
         offset = int(request.headers.get("X-Upload-Offset", ""))
         length = int(request.META.get("CONTENT_LENGTH") or 0)
-        uploads.write_chunk(upload, offset, length, request)
-        if offset == 0 and (problem := mismatch(upload.spec["disk_format"], _head(upload))):
-            _stop(upload, ImageUpload.State.FAILED)
-            return JsonResponse({"error": problem, "field": "disk_format"}, status=415)
+        head = b""
+        if offset == 0 and upload.is_open:
+            # The file's first bytes, looked at before anything is written (the job may send
+            # them on, and punch them out of the file, as soon as they are there).
+            head = request.read(min(HEAD_BYTES, max(length, 0)))
+            if problem := mismatch(upload.spec["disk_format"], head):
+                _stop(upload, ImageUpload.State.FAILED)
+                return JsonResponse({"error": problem, "field": "disk_format"}, status=415)
+        body = uploads.SocketBody.of(request.META) or uploads.StreamBody(request)
+        uploads.write_chunk(upload, offset, length, body, head)
     except ValueError:
         return JsonResponse({"error": _("X-Upload-Offset must be a number.")}, status=400)
     except uploads.ChunkRefused as exc:
@@ -256,10 +269,6 @@ def receive_chunk(request: PortalRequest, upload_id: str) -> HttpResponse:
     if upload.is_open:
         _ensure_job(request, upload)
     return JsonResponse(_upload_state(upload))
-
-
-def _head(upload: ImageUpload) -> bytes:
-    return uploads.read_head(upload, HEAD_BYTES)
 
 
 def _stop(upload: ImageUpload, state: str) -> None:

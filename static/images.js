@@ -43,6 +43,7 @@
     this.bar = this.box.querySelector(".progress-bar");
     this.meter = this.box.querySelector('[role="progressbar"]');
     this.status = this.box.querySelector("[data-upload-status]");
+    this.note = this.box.querySelector("[data-upload-note]");
   }
   Progress.prototype.show = function () { this.box.hidden = false; };
   Progress.prototype.set = function (sent, size, text) {
@@ -51,6 +52,12 @@
     this.bar.textContent = percent + "%";
     this.meter.setAttribute("aria-valuenow", String(percent));
     if (text) this.status.textContent = text;
+  };
+  // A line that stays under the bar while the chunks go on (the status line changes with each).
+  Progress.prototype.notice = function (text) {
+    if (!this.note) return;
+    this.note.textContent = text;
+    this.note.hidden = false;
   };
   Progress.prototype.say = function (text, failed) {
     this.status.textContent = text;
@@ -69,6 +76,17 @@
     });
     if (!response.ok) throw new Error("status " + response.status);
     return response.json();
+  }
+
+  // Where to send from next, as the portal says. Back to 0 from further on means the upload
+  // started over (the cloud needs the file again and the portal no longer keeps what it had
+  // sent): say so, the bar goes back.
+  function goTo(received, offset, size, progress, text) {
+    if (received === 0 && offset > 0) {
+      progress.set(0, size);
+      progress.notice(fill(text.restarting || "", { size: humanSize(size) }));
+    }
+    return received;
   }
 
   // Sends file[state.received:] in chunks; resolves with the last state, rejects with
@@ -118,7 +136,7 @@
         if (refusals > 5) throw { message: body.error || response.statusText };
         // Out of order or incomplete: the portal says where it stands.
         if (typeof body.received === "number") {
-          offset = body.received;
+          offset = goTo(body.received, offset, file.size, progress, text);
         } else {
           await sleep(delay);
           delay = Math.min(delay * 2, 30000);
@@ -127,7 +145,7 @@
       }
       delay = 1000;
       refusals = 0;
-      offset = body.received;
+      offset = goTo(body.received, offset, file.size, progress, text);
       state = Object.assign(state, body);
       progress.set(offset, file.size, fill(text.sending || "", {
         sent: humanSize(offset), size: humanSize(file.size),
@@ -278,11 +296,13 @@
       return;
     }
     error.classList.remove("d-block");
-    await fetch(form.dataset.resumeUrl, {
+    // The portal answers with where to send from: 0 when the upload had to start over.
+    var resumed = await fetch(form.dataset.resumeUrl, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": token, Accept: "application/json" },
     });
+    if (resumed.ok) state = await resumed.json();
     var progress = new Progress(form);
     try {
       state = await sendChunks(state, file, progress, token, { cancelled: false });

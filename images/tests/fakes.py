@@ -65,6 +65,9 @@ class FakeImagesGateway(ImagesGateway):
     failures: dict[str, CloudError] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     largest_read: int = 0  # the biggest block upload_image was handed
+    # Glance going away mid-stream: upload_image raises this error once it has read this many
+    # bytes (once; the next upload goes through).
+    fail_after: tuple[int, CloudError] | None = None
 
     def add(self, name: str, **fields: Any) -> Image:
         doc = image_doc(name, **fields)
@@ -120,6 +123,10 @@ class FakeImagesGateway(ImagesGateway):
             digest.update(block)
             size += len(block)
             head = head or block[:4]
+            if self.fail_after and size >= self.fail_after[0]:
+                error, self.fail_after = self.fail_after[1], None
+                doc["status"] = "queued"
+                raise error
         if size != len(data):
             doc["status"] = "queued"
             raise Rejected("400 Bad Request: the body ended early", 400)

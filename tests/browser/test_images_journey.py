@@ -1,8 +1,10 @@
-"""A person uploads an image from a file (progress bar, one dropped connection on the way),
-sees it become active, edits it and deletes it."""
+"""A person uploads an image from a file (progress bar, one dropped connection on the way and
+one outage long enough for the upload to start over), sees it become active, edits it and
+deletes it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -12,6 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from images.models import ImageUpload
+from portal.models import Operation
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHUNK = 1024 * 1024
@@ -19,7 +24,7 @@ CHUNK = 1024 * 1024
 
 def qcow2_file(folder: Path) -> Path:
     raw, qcow2 = folder / "journey.raw", folder / "journey.qcow2"
-    raw.write_bytes(os.urandom(3 * CHUNK))
+    raw.write_bytes(os.urandom(10 * CHUNK))
     subprocess.run(["qemu-img", "convert", "-q", "-O", "qcow2", str(raw), str(qcow2)], check=True)
     return qcow2
 
@@ -37,22 +42,36 @@ def test_create_from_file_edit_and_delete(
     settings.STACKDESK_IMAGE_UPLOAD_DIR = str(uploads)
     settings.STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES = CHUNK
     tenant = make_tenant("img-journey")
+    # The job gives the browser up after 3 s of silence (30 s by default).
     start_worker(
-        OS_CLIENT_CONFIG_FILE=str(portal_clouds_yaml), STACKDESK_IMAGE_UPLOAD_DIR=str(uploads)
+        OS_CLIENT_CONFIG_FILE=str(portal_clouds_yaml),
+        STACKDESK_IMAGE_UPLOAD_DIR=str(uploads),
+        STACKDESK_IMAGE_UPLOAD_STALL_SECONDS="3",
     )
     qcow2 = qcow2_file(tmp_path)
 
-    # The second chunk's connection drops once; the page must ask and carry on.
+    # The second chunk's connection drops once: the page asks where the portal stands and
+    # carries on. From the seventh chunk on, the network is gone until the job has given the
+    # browser up; the job had sent (and punched out of its file) the first megabytes, so the
+    # upload starts over and the page sends the file again from the start.
     dropped: list[str] = []
 
-    def drop_second_chunk(route: Route) -> None:
-        if route.request.headers.get("x-upload-offset") == str(CHUNK) and not dropped:
+    def job_gave_up() -> bool:
+        return Operation.objects.filter(
+            kind="upload_image", project_id=tenant.project.id, state="failed"
+        ).exists()
+
+    def flaky_network(route: Route) -> None:
+        offset = int(route.request.headers.get("x-upload-offset", "-1"))
+        if offset == CHUNK and not dropped:
             dropped.append(route.request.url)
+            route.abort("connectionreset")
+        elif offset >= 6 * CHUNK and not job_gave_up():
             route.abort("connectionreset")
         else:
             route.continue_()
 
-    page.route(re.compile(r".*/images/uploads/.*/chunk/$"), drop_second_chunk)
+    page.route(re.compile(r".*/images/uploads/.*/chunk/$"), flaky_network)
 
     page.goto(live_server.url + "/images/")
     page.get_by_label("User name", exact=True).fill(tenant.username)
@@ -76,6 +95,7 @@ def test_create_from_file_edit_and_delete(
     page.get_by_role("button", name="Create image").click()
 
     expect(page.get_by_role("progressbar", name="Upload progress")).to_be_visible()
+    expect(page.get_by_text("The cloud needs the whole file again")).to_be_visible(timeout=60_000)
     # Done sending: the page goes to the list, where the row settles on "active".
     expect(page).to_have_url(live_server.url + "/images/", timeout=60_000)
     row = page.get_by_role("row").filter(has_text="journey-image")
@@ -83,6 +103,9 @@ def test_create_from_file_edit_and_delete(
     assert dropped, "the dropped chunk was never tried"
     (image,) = list(tenant.conn.image.images(owner=tenant.project.id))
     assert image.status == "active" and image.size == qcow2.stat().st_size
+    assert image.checksum == hashlib.md5(qcow2.read_bytes(), usedforsecurity=False).hexdigest()
+    upload = ImageUpload.objects.get(project_id=tenant.project.id)
+    assert (upload.state, upload.restarts) == ("done", 1)
 
     row.get_by_role("link", name="journey-image").click()
     expect(page.get_by_role("heading", name="Image journey-image")).to_be_visible()

@@ -6,6 +6,7 @@ worker streams the file to Glance while the chunks arrive.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import http.server
@@ -52,6 +53,19 @@ def qcow2_file(folder: Path, megabytes: int = 3) -> Path:
     subprocess.run(["qemu-img", "convert", "-q", "-O", "qcow2", str(raw), str(qcow2)], check=True)
     raw.unlink()
     return qcow2
+
+
+def first_data(path: Path) -> int:
+    """Where the file's first allocated byte is (its size when all of it was punched out)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.lseek(fd, 0, os.SEEK_DATA)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:  # no data at all
+            raise
+        return os.fstat(fd).st_size
+    finally:
+        os.close(fd)
 
 
 def start_upload(client: Client, path: Path, **fields: str) -> dict[str, Any]:
@@ -246,6 +260,64 @@ def test_glance_refuses_mismatched_data_and_leaves_no_image(
     assert list(tenant.conn.image.images(owner=tenant.project.id)) == []  # no orphan
     page = client.get(f"/operations/{op.pk}/").content.decode()
     assert "does not match" in page
+
+
+def test_a_killed_worker_has_the_browser_send_the_file_again(
+    portal_clouds_yaml: Path,
+    start_worker: Any,
+    make_tenant: Any,
+    uploads_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """The job punches what it has handed Glance out of the upload's file. When its worker
+    dies mid-stream, the next attempt cannot send those bytes from the file: the upload starts
+    over and the browser, told so at its next chunk, sends the file again from byte 0."""
+    tenant = make_tenant("img-restart")
+    env = {"OS_CLIENT_CONFIG_FILE": str(portal_clouds_yaml), **uploads_env}
+    first = start_worker(**env)
+    client = tenant.sign_in(Client())
+    path = tmp_path / "restart.raw"
+    data = os.urandom(10 * CHUNK + 123)
+    path.write_bytes(data)
+    state = start_upload(client, path, disk_format="raw")
+    offset = 0
+    while offset < 8 * CHUNK:
+        offset = send_chunk(client, state, data, offset)["received"]
+
+    upload = wait_for(
+        "the job to punch out what it sent",
+        lambda: ImageUpload.objects.get(pk=state["id"]),
+        lambda u: u.dropped,
+    )
+    assert first_data(upload.path) >= 4 * CHUNK  # at least the first 4 MiB step is gone
+    assert upload.path.stat().st_size == 8 * CHUNK  # the size stays
+
+    first.kill()  # mid-stream: Glance has part of the image, the file has lost it
+    start_worker(**env)  # its beat requeues the lost job; its pool runs the next attempt
+    wait_for(
+        "the next attempt to start the upload over",
+        lambda: ImageUpload.objects.get(pk=state["id"]),
+        lambda u: u.restarts == 1,
+        timeout=60,
+    )
+    late = client.post(
+        state["chunk_url"],
+        data[offset : offset + CHUNK],
+        content_type="application/octet-stream",
+        headers={"X-Upload-Offset": str(offset)},
+    )
+    assert late.status_code == 409 and late.json()["received"] == 0
+    offset = 0
+    while offset < len(data):
+        offset = send_chunk(client, state, data, offset)["received"]
+    assert upload.operation_id is not None
+    op = finished(upload.operation_id)
+    assert op.state == "succeeded" and op.attempts == 2, (op.error, op.log)
+    assert any("sending from the start" in line for _t, line in op.log)
+    (image,) = list(tenant.conn.image.images(owner=tenant.project.id))  # the first one deleted
+    assert image.status == "active" and image.size == len(data)
+    assert image.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    assert list(Path(uploads_env["STACKDESK_IMAGE_UPLOAD_DIR"]).iterdir()) == []
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -3,34 +3,39 @@ straight to Glance with openstacksdk, and the memory each portal process needs f
 
     eval "$(bin/services)"            # PostgreSQL and Redis
     devcloud/devcloud up               # the all-in-one cloud
-    .venv/bin/python tests/benchmarks/bench_image_upload.py [--size-mib 2048] [--chunk-mib 8]
+    .venv/bin/python tests/benchmarks/bench_image_upload.py [--size-mib 2048] [--runs 5]
 
 It makes a throwaway project and user, a database of its own (stackdesk_bench) and a state
-folder of its own, starts the portal under gunicorn (one sync worker) and one Celery worker,
-then:
-  1. uploads the file directly: openstacksdk create_image(data=<file>) to the same Glance;
-  2. uploads it through the portal as the browser does: the create form, then the file in
-     chunks over HTTP (POST, X-Upload-Offset), while the worker streams it on to Glance;
-and prints both throughputs (bytes / time until the image is active) and the peak RSS growth
-of the gunicorn worker and of the Celery worker process that ran the job (sampled every
-50 ms, and their kernel high-water marks). Targets: portal >= 90 % of direct throughput,
-< 64 MiB peak RSS growth per process. Everything it made is deleted at the end.
+folder of its own, and starts the portal as bin/demo runs it (gunicorn, 3 workers x 4 threads;
+a Celery worker with its default concurrency). Then, `--runs` times, in ABBA order (direct
+first in odd runs, portal first in even runs, so a drift in the machine's load hits both):
+  - direct: openstacksdk create_image(data=<file>) to the same Glance, as the same user;
+  - portal: what images.js does, over HTTP with one kept-alive connection: the create form,
+    then the file in chunks of the size the portal asks for (POST, X-Upload-Offset), while the
+    worker streams it on to Glance; the clock stops when the job has succeeded.
+Throughput is bytes / seconds until the image is active. The machine is shared, so each run
+also records the load average and the CPU time taken by everything that is NOT part of the
+run ("others"); the summary compares medians and shows the spread. Peak RSS growth of every
+gunicorn worker and Celery worker process is sampled every 50 ms over all portal runs (and
+their kernel high-water marks). Targets: portal >= 90 % of direct, < 64 MiB per process.
+Everything it made is deleted at the end.
 
 The portal's processes inherit this script's environment: STACKDESK_IMAGE_UPLOAD_DIR puts
-the upload's temporary file elsewhere (e.g. on a tmpfs, to see what its disk writes cost).
+the upload's temporary file elsewhere (e.g. on a tmpfs, to compare).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import http.cookiejar
 import json
 import os
-import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,8 +43,11 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import openstack
 import psycopg2  # type: ignore[import-untyped]  # no stubs; a benchmark script
@@ -50,6 +58,7 @@ DEVCLOUD_CLOUDS = Path(os.environ.get("DEVCLOUD_STATE", "/var/lib/stackdesk/devc
     "clouds.yaml"
 )
 MIB = 1024 * 1024
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -59,72 +68,159 @@ def free_port() -> int:
         return port
 
 
-def make_file(path: Path, size: int) -> None:
-    """Random data (so nothing on the way can compress or skip it), written in 64 MiB blocks."""
-    block = os.urandom(64 * MIB)
+def make_file(path: Path, size: int) -> str:
+    """Random data (so nothing on the way can compress or skip it), written in 64 MiB blocks
+    of fresh randomness; returns its MD5, which Glance must report for every upload."""
+    digest = hashlib.md5(usedforsecurity=False)
     with path.open("wb") as f:
         written = 0
         while written < size:
-            part = block[: min(len(block), size - written)]
+            part = os.urandom(min(64 * MIB, size - written))
+            digest.update(part)
             f.write(part)
             written += len(part)
     os.sync()
+    return digest.hexdigest()
 
 
-class Sampler(threading.Thread):
-    """Samples the RSS of processes (chosen by a function, re-evaluated) every 50 ms."""
-
-    def __init__(self, pick: Any) -> None:
-        super().__init__(daemon=True)
-        self.pick = pick
-        self.peak: dict[int, int] = {}
-        self.stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop_event.wait(0.05):
-            for pid in self.pick():
-                self.peak[pid] = max(self.peak.get(pid, 0), rss(pid))
+# --- what the machine is doing ----------------------------------------------------------------
 
 
-def status_bytes(pid: int, field: str) -> int:
+def status_bytes(pid: int, name: str) -> int:
     """A memory figure from /proc/<pid>/status (VmRSS: now, VmHWM: the kernel's peak)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
+            if line.startswith(name + ":"):
                 return int(line.split()[1]) * 1024
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         pass
     return 0
-
-
-def vm_hwm(pid: int) -> int:
-    return status_bytes(pid, "VmHWM")
 
 
 def rss(pid: int) -> int:
     return status_bytes(pid, "VmRSS")
 
 
+def vm_hwm(pid: int) -> int:
+    return status_bytes(pid, "VmHWM")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (/proc/<pid>/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def machine_busy_seconds() -> float:
+    """CPU time spent by everything on the machine so far (/proc/stat: all but idle, iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICK
 
 
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        found += [int(c) for c in (task / "children").read_text().split()]
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
     return found
 
 
-class Portal:
-    """gunicorn (1 sync worker) and a Celery worker on a database and state folder of their own."""
+def glance_workers() -> list[int]:
+    """The devcloud's glance-api uWSGI workers (they do Glance's share of every upload)."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.startswith(b"glance-api uWSGI worker"):
+            pids.append(int(proc.name))
+    return pids
 
-    def __init__(self, workdir: Path, admin_auth: dict[str, Any]) -> None:
-        db = urllib.parse.urlparse(os.environ["DATABASE_URL"])
-        self.db = db
-        self.url_db = db._replace(path="/stackdesk_bench").geturl()
+
+def bench_db_backends() -> list[int]:
+    """PostgreSQL's server processes for the portal's benchmark database (its share of the
+    portal path: sessions, upload rows, job progress)."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.startswith(b"postgres: ") and b" stackdesk_bench " in cmdline:
+            pids.append(int(proc.name))
+    return pids
+
+
+def load1() -> float:
+    return os.getloadavg()[0]
+
+
+class Sampler(threading.Thread):
+    """Samples the RSS of processes (chosen by a function, re-evaluated) every 50 ms."""
+
+    def __init__(self, pick: Callable[[], list[int]]) -> None:
+        super().__init__(daemon=True)
+        self.pick = pick
+        self.peak: dict[int, int] = {}
+        self.stop_event = threading.Event()
+        self.active = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.wait(0.05):
+            if self.active.is_set():
+                for pid in self.pick():
+                    self.peak[pid] = max(self.peak.get(pid, 0), rss(pid))
+
+
+@dataclass
+class Run:
+    n: int
+    path: str  # "direct" or "portal"
+    seconds: float = 0.0
+    load_start: float = 0.0
+    load_end: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # group -> CPU seconds in the run
+    others: float = 0.0  # CPU seconds of everything else on the machine during the run
+    started: float = 0.0
+    sent: float = 0.0  # portal: seconds until the browser had sent its last chunk
+
+    def rate(self, size: int) -> float:
+        return size / self.seconds / MIB
+
+
+@contextmanager
+def measured(run: Run, groups: dict[str, Callable[[], list[int]]]) -> Iterator[None]:
+    """Wall time, load average, CPU of each group of processes and of the rest of the machine."""
+    pids = {name: pick() for name, pick in groups.items()}
+    before = {name: {p: cpu_seconds(p) for p in found} for name, found in pids.items()}
+    busy = machine_busy_seconds()
+    run.load_start = load1()
+    run.started = time.monotonic()
+    yield
+    run.seconds = time.monotonic() - run.started
+    run.load_end = load1()
+    for name, pick in groups.items():
+        # Processes that ended in the run took their CPU time with them (a database
+        # connection closed): such a group is counted short, never negative.
+        found = set(pids[name]) | set(pick())
+        run.cpu[name] = sum(max(0.0, cpu_seconds(p) - before[name].get(p, 0.0)) for p in found)
+    run.others = max(0.0, machine_busy_seconds() - busy - sum(run.cpu.values()))
+
+
+# --- the portal, as bin/demo runs it ---------------------------------------------------------
+
+
+class Portal:
+    """gunicorn and a Celery worker on a database and state folder of their own."""
+
+    def __init__(self, workdir: Path, admin_auth: dict[str, Any], chunk: int | None) -> None:
+        self.db = urllib.parse.urlparse(os.environ["DATABASE_URL"])
         clouds = workdir / "clouds.yaml"
         clouds.write_text(
             yaml.safe_dump(
@@ -141,7 +237,7 @@ class Portal:
         self.port = free_port()
         self.env = dict(
             os.environ,
-            DATABASE_URL=self.url_db,
+            DATABASE_URL=self.db._replace(path="/stackdesk_bench").geturl(),
             REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
             + "/13",
             STACKDESK_STATE=str(workdir / "state"),
@@ -150,10 +246,12 @@ class Portal:
             DJANGO_SETTINGS_MODULE="portal.settings",
             PYTHONWARNINGS="ignore",
         )
+        if chunk:
+            self.env["STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES"] = str(chunk)
         self.procs: list[subprocess.Popen[bytes]] = []
         self.logs = workdir
 
-    def create_database(self) -> None:
+    def _admin_db(self, sql: str) -> None:
         conn = psycopg2.connect(
             dbname="postgres",
             user=self.db.username,
@@ -163,32 +261,26 @@ class Portal:
         )
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("DROP DATABASE IF EXISTS stackdesk_bench")
-            cur.execute("CREATE DATABASE stackdesk_bench")
+            cur.execute(sql)
         conn.close()
+
+    def create_database(self) -> None:
+        self._admin_db("DROP DATABASE IF EXISTS stackdesk_bench")
+        self._admin_db("CREATE DATABASE stackdesk_bench")
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=self.env, check=True
         )
 
     def drop_database(self) -> None:
-        conn = psycopg2.connect(
-            dbname="postgres",
-            user=self.db.username,
-            password=urllib.parse.unquote(self.db.password or ""),
-            host=self.db.hostname,
-            port=self.db.port or 5432,
-        )
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("DROP DATABASE IF EXISTS stackdesk_bench")
-        conn.close()
+        self._admin_db("DROP DATABASE IF EXISTS stackdesk_bench")
 
     def start(self) -> None:
         web = [
             str(ROOT / ".venv/bin/gunicorn"),
             "portal.wsgi",
-            "--workers=1",
-            "--timeout=600",
+            "--workers=3",
+            "--threads=4",
+            "--timeout=120",
             f"--bind=127.0.0.1:{self.port}",
         ]
         worker = [
@@ -198,7 +290,6 @@ class Portal:
             "-A",
             "portal",
             "worker",
-            "--concurrency=1",
             "--loglevel=WARNING",
             "--without-mingle",
             "--without-gossip",
@@ -229,8 +320,16 @@ class Portal:
     def web_workers(self) -> list[int]:
         return children(self.procs[0].pid)
 
-    def celery_children(self) -> list[int]:
+    def celery_workers(self) -> list[int]:
         return children(self.procs[1].pid)
+
+    def web(self) -> list[int]:
+        """gunicorn's arbiter and its workers."""
+        return [self.procs[0].pid, *self.web_workers()]
+
+    def celery(self) -> list[int]:
+        """Celery's main process (it talks to the broker) and its pool."""
+        return [self.procs[1].pid, *self.celery_workers()]
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -244,21 +343,21 @@ class Portal:
 
 
 class Browser:
-    """What the page's script does, over plain HTTP with a cookie jar."""
+    """What images.js does, over plain HTTP with a cookie jar and one kept-alive connection."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.chunk_bytes = 0  # what the portal asked for
+        self.sent_at = 0.0  # when the last chunk had been answered
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def csrf(self) -> str:
         return next(c.value or "" for c in self.jar if c.name == "csrftoken")
-
-    def cookie_header(self) -> str:
-        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
 
     def post_form(self, path: str, fields: dict[str, str], headers: dict[str, str]) -> Any:
         body = urllib.parse.urlencode(fields).encode()
@@ -281,13 +380,48 @@ class Browser:
             {},
         ).read()
 
-    def upload(self, path: Path, chunk: int) -> dict[str, Any]:
+    def request(
+        self, method: str, path: str, body: tuple[BinaryIO, int, int] | None = None, **headers: str
+    ) -> tuple[int, Any]:
+        """One request on the kept-alive connection; `body` is (file, offset, count), sent with
+        sendfile: the stand-in for the browser costs this machine as little CPU as it can (a
+        real browser runs elsewhere)."""
+        headers = {
+            "Cookie": "; ".join(f"{c.name}={c.value}" for c in self.jar),
+            "X-CSRFToken": self.csrf(),
+            "Accept": "application/json",
+            **headers,
+        }
+        for attempt in (1, 2):
+            try:
+                self.conn.putrequest(method, path)
+                for name, value in headers.items():
+                    self.conn.putheader(name, value)
+                if body:
+                    self.conn.putheader("Content-Length", str(body[2]))
+                self.conn.endheaders()
+                if body:
+                    assert self.conn.sock is not None
+                    self.conn.sock.sendfile(*body)
+                reply = self.conn.getresponse()
+                answer = json.loads(reply.read())
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.conn.close()  # the server closed the kept-alive connection: open another
+                if attempt == 2:
+                    raise
+                continue
+            if reply.getheader("Connection", "").lower() == "close":
+                self.conn.close()
+            return reply.status, answer
+        raise AssertionError("unreachable")
+
+    def upload(self, path: Path, name: str) -> dict[str, Any]:
         self.opener.open(self.url("/images/create/"), timeout=30).read()
         size = path.stat().st_size
         response = self.post_form(
             "/images/create/",
             {
-                "name": "bench-portal",
+                "name": name,
                 "source": "file",
                 "disk_format": "raw",
                 "container_format": "bare",
@@ -300,51 +434,34 @@ class Browser:
             {"X-Upload-Mode": "chunked", "Accept": "application/json"},
         )
         state: dict[str, Any] = json.loads(response.read())
+        self.chunk_bytes = state["chunk_bytes"]
         with path.open("rb") as f:
             offset = 0
             while offset < size:
-                data = f.read(chunk)
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-                conn.request(
+                count = min(state["chunk_bytes"], size - offset)
+                status, answer = self.request(
                     "POST",
                     state["chunk_url"],
-                    body=data,
-                    headers={
-                        "Content-Type": "application/octet-stream",
-                        "X-Upload-Offset": str(offset),
-                        "X-CSRFToken": self.csrf(),
-                        "Cookie": self.cookie_header(),
-                        "Accept": "application/json",
-                    },
+                    (f, offset, count),
+                    **{"Content-Type": "application/octet-stream", "X-Upload-Offset": str(offset)},
                 )
-                reply = conn.getresponse()
-                answer = json.loads(reply.read())
-                conn.close()
-                if reply.status != 200:
-                    raise RuntimeError(f"chunk at {offset}: {reply.status} {answer}")
+                if status != 200:
+                    raise RuntimeError(f"chunk at {offset}: {status} {answer}")
                 offset = answer["received"]
-        sent_at = time.monotonic()
+        self.sent_at = time.monotonic()
         while True:
-            status: dict[str, Any] = json.loads(
-                self.opener.open(
-                    urllib.request.Request(
-                        self.url(state["status_url"]), headers={"Accept": "application/json"}
-                    ),
-                    timeout=30,
-                ).read()
-            )
-            op = status["operation"]
+            status, answer = self.request("GET", state["status_url"])
+            op = answer["operation"]
             if op and op["state"] in ("succeeded", "failed", "cancelled"):
-                status["finished_at"] = time.monotonic()
-                status["sent_at"] = sent_at
-                return status
-            time.sleep(0.05)
+                return dict(answer)
+            time.sleep(0.1)
 
 
-def direct_upload(conn: Any, data: Path, size: int) -> float:
-    """openstacksdk's own upload of the file to the same Glance; seconds until active."""
-    print("direct: openstacksdk create_image(data=<file>) ...", flush=True)
-    started = time.monotonic()
+# --- the two paths ---------------------------------------------------------------------------
+
+
+def direct_upload(conn: Any, data: Path, size: int, md5: str) -> None:
+    """openstacksdk's own upload of the file to the same Glance, until the image is active."""
     with data.open("rb") as f:
         image = conn.image.create_image(
             name="bench-direct",
@@ -355,16 +472,101 @@ def direct_upload(conn: Any, data: Path, size: int) -> float:
             allow_duplicates=True,
         )
     image = conn.image.get_image(image.id)
-    seconds = time.monotonic() - started
-    assert image.status == "active" and image.size == size, (image.status, image.size)
+    assert (image.status, image.size, image.checksum) == ("active", size, md5), image
     conn.image.delete_image(image.id)
-    return seconds
+
+
+def portal_upload(
+    browser: Browser, conn: Any, project_id: str, data: Path, size: int, md5: str
+) -> None:
+    status = browser.upload(data, "bench-portal")
+    assert status["operation"]["state"] == "succeeded", status
+    (image,) = [i for i in conn.image.images(owner=project_id) if i.name == "bench-portal"]
+    assert (image.status, image.size, image.checksum) == ("active", size, md5), image
+    conn.image.delete_image(image.id)
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.1f} – {max(values):.1f}"
+
+
+def report(runs: list[Run], size: int, chunk: int, peaks: dict[str, tuple[float, float]]) -> None:
+    gib = size / 1024**3
+    print()
+    print(f"file {size // MIB} MiB of random data; browser chunks of {chunk // MIB} MiB")
+    print("CPU seconds per run: glance-api, portal web workers, Celery workers, their database,")
+    print("this script (the browser or the SDK), and everything else on the machine (others);")
+    print("sent: seconds until the browser had sent the whole file to the portal.")
+    print(
+        f"{'run':>3} {'path':6} {'seconds':>8} {'MiB/s':>7} {'load 1m':>13} {'glance':>7} "
+        f"{'web':>6} {'worker':>6} {'db':>5} {'client':>6} {'others':>7} {'sent':>6}"
+    )
+    for r in runs:
+        print(
+            f"{r.n:>3} {r.path:6} {r.seconds:8.2f} {r.rate(size):7.1f} "
+            f"{r.load_start:5.2f} → {r.load_end:5.2f} {r.cpu['glance']:7.1f} {r.cpu['web']:6.1f} "
+            f"{r.cpu['worker']:6.1f} {r.cpu['db']:5.1f} {r.cpu['client']:6.1f} {r.others:7.1f} "
+            + (f"{r.sent:6.1f}" if r.sent else "")
+        )
+    direct = [r.rate(size) for r in runs if r.path == "direct"]
+    portal = [r.rate(size) for r in runs if r.path == "portal"]
+    pairs = [
+        100
+        * (b if a.path == "direct" else a).rate(size)
+        / (a if a.path == "direct" else b).rate(size)
+        for a, b in zip(runs[::2], runs[1::2], strict=True)
+    ]
+    ratio = statistics.median(portal) / statistics.median(direct) * 100
+    rows = [
+        (
+            "direct: openstacksdk -> Glance",
+            f"{statistics.median(direct):.1f} MiB/s",
+            f"{spread(direct)} MiB/s",
+        ),
+        (
+            "portal: browser chunks -> web -> worker -> Glance",
+            f"{statistics.median(portal):.1f} MiB/s",
+            f"{spread(portal)} MiB/s",
+        ),
+        ("portal / direct (target >= 90 %)", f"{ratio:.1f} %", f"{spread(pairs)} % (run by run)"),
+    ]
+    for label, (sampled, hwm) in peaks.items():
+        rows.append(
+            (
+                f"peak RSS growth, {label} (target < 64 MiB)",
+                f"{sampled:.1f} MiB",
+                f"VmHWM +{hwm:.1f} MiB",
+            )
+        )
+    print()
+    print(f"| {'':52} | {'median':>12} | {'spread':<26} |")
+    print(f"| {'-' * 52} | {'-' * 12} | {'-' * 26} |")
+    for label, median, rest in rows:
+        print(f"| {label:52} | {median:>12} | {rest:<26} |")
+    others = [r.others / r.seconds for r in runs]
+    print(
+        f"\nother work on the machine during the runs: {statistics.median(others):.2f} CPUs "
+        f"(median; {spread(others)}) of {os.cpu_count()}"
+    )
+    for path in ("direct", "portal"):
+        chosen = [r for r in runs if r.path == path]
+        glance = statistics.median(r.cpu["glance"] / gib for r in chosen)
+        ours = statistics.median(
+            (r.cpu["web"] + r.cpu["worker"] + r.cpu["db"] + r.cpu["client"]) / gib for r in chosen
+        )
+        print(
+            f"{path}: CPU per GiB (median) glance-api {glance:.1f} s; "
+            f"{'SDK client' if path == 'direct' else 'portal + its db + browser'} {ours:.1f} s"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=2048)
-    parser.add_argument("--chunk-mib", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=5, help="pairs of runs (direct + portal)")
+    parser.add_argument(
+        "--chunk-mib", type=int, default=0, help="browser chunk size (default: the portal's)"
+    )
     parser.add_argument("--workdir", default=str(ROOT / ".state" / "bench"))
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
@@ -397,73 +599,60 @@ def main() -> None:
         region_name="RegionOne",
     )
     work = Path(tempfile.mkdtemp(dir=workdir))
-    portal = Portal(work, admin_auth)
+    portal = Portal(work, admin_auth, args.chunk_mib * MIB)
     try:
         data = work / "bench.raw"
         print(f"making a {args.size_mib} MiB file of random data ...", flush=True)
-        make_file(data, size)
-
-        direct_seconds = [direct_upload(conn, data, size)]
+        md5 = make_file(data, size)
         portal.create_database()
         portal.start()
         browser = Browser(portal.port)
         browser.sign_in(user.name, password)
         warm = work / "warm.raw"
-        make_file(warm, 16 * MIB)
-        status = browser.upload(warm, args.chunk_mib * MIB)  # imports and connections warmed up
-        assert status["operation"]["state"] == "succeeded", status
-        web, workers = portal.web_workers(), portal.celery_children()
+        warm_md5 = make_file(warm, 16 * MIB)
+        # Imports, connections and tokens warmed up on both paths.
+        portal_upload(browser, conn, project.id, warm, 16 * MIB, warm_md5)
+        direct_upload(conn, warm, 16 * MIB, warm_md5)
+        web, workers = portal.web_workers(), portal.celery_workers()
         base = {pid: rss(pid) for pid in [*web, *workers]}
         hwm_before = {pid: vm_hwm(pid) for pid in [*web, *workers]}
-        cpu_before = {pid: cpu_seconds(pid) for pid in [*web, *workers, os.getpid()]}
-        sampler = Sampler(lambda: [*portal.web_workers(), *portal.celery_children()])
+        sampler = Sampler(lambda: [*portal.web_workers(), *portal.celery_workers()])
         sampler.start()
-        print("portal: chunks over HTTP to gunicorn, the worker streams them on ...", flush=True)
-        started = time.monotonic()
-        status = browser.upload(data, args.chunk_mib * MIB)
-        portal_seconds = status["finished_at"] - started
+        groups: dict[str, Callable[[], list[int]]] = {
+            "glance": glance_workers,
+            "web": portal.web,
+            "worker": portal.celery,
+            "db": bench_db_backends,
+            "client": lambda: [os.getpid()],
+        }
+        runs: list[Run] = []
+        for n in range(1, args.runs + 1):
+            order = ("direct", "portal") if n % 2 else ("portal", "direct")
+            for path in order:
+                run = Run(n, path)
+                print(f"run {n}: {path} ...", flush=True)
+                if path == "portal":
+                    sampler.active.set()
+                with measured(run, groups):
+                    if path == "direct":
+                        direct_upload(conn, data, size, md5)
+                    else:
+                        portal_upload(browser, conn, project.id, data, size, md5)
+                        run.sent = browser.sent_at - run.started
+                sampler.active.clear()
+                print(
+                    f"  {run.seconds:.2f} s, {run.rate(size):.1f} MiB/s, load {run.load_end:.2f}",
+                    flush=True,
+                )
+                runs.append(run)
         sampler.stop_event.set()
         sampler.join()
-        cpu = {pid: cpu_seconds(pid) - before for pid, before in cpu_before.items()}
-        assert status["operation"]["state"] == "succeeded", status
-        images = [i for i in conn.image.images(owner=project.id) if i.name == "bench-portal"]
-        big = next(i for i in images if i.size == size)
-        assert big.status == "active", big.status
-        for image in images:
-            conn.image.delete_image(image.id)
-        # Direct once more, after the portal: the machine's load moves, the mean is fairer.
-        direct_seconds.append(direct_upload(conn, data, size))
-
-        direct_rate = size / (sum(direct_seconds) / len(direct_seconds)) / MIB
-        portal_rate = size / portal_seconds / MIB
-        print()
-        print(f"file: {args.size_mib} MiB, chunks of {args.chunk_mib} MiB")
-        runs = ", ".join(f"{t:.2f} s" for t in direct_seconds)
-        print(
-            f"direct openstacksdk -> Glance: {runs} (before, after)  mean {direct_rate:8.1f} MiB/s"
-        )
-        print(
-            f"portal (chunks -> worker -> Glance): {portal_seconds:7.2f} s  "
-            f"{portal_rate:8.1f} MiB/s  = {100 * portal_rate / direct_rate:.1f} % of direct "
-            f"(target >= 90 %)"
-        )
-        print(
-            f"  the browser side had sent its last chunk after {status['sent_at'] - started:.2f} s"
-        )
-        for label, procs in (("gunicorn worker", web), ("celery worker", workers)):
-            for pid in procs:
-                growth = sampler.peak.get(pid, base[pid]) - base[pid]
-                hwm_growth = vm_hwm(pid) - hwm_before[pid]
-                print(
-                    f"{label} pid {pid}: RSS before {base[pid] / MIB:6.1f} MiB, "
-                    f"peak growth {growth / MIB:6.1f} MiB (sampled), VmHWM growth "
-                    f"{hwm_growth / MIB:6.1f} MiB (target < 64 MiB); CPU {cpu[pid]:.1f} s"
-                )
-        print(f"this script (the browser's side): CPU {cpu[os.getpid()]:.1f} s")
-        load = os.getloadavg()
-        print(
-            f"load average now: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs"
-        )
+        peaks: dict[str, tuple[float, float]] = {}
+        for label, procs in (("each web worker", web), ("each Celery worker", workers)):
+            sampled = max(sampler.peak.get(pid, base[pid]) - base[pid] for pid in procs)
+            hwm = max(vm_hwm(pid) - hwm_before[pid] for pid in procs)
+            peaks[label] = (sampled / MIB, hwm / MIB)
+        report(runs, size, browser.chunk_bytes, peaks)
     finally:
         portal.stop()
         portal.drop_database()
@@ -472,7 +661,7 @@ def main() -> None:
         admin.identity.delete_user(user)
         admin.identity.delete_project(project)
         shutil.rmtree(work, ignore_errors=True)
-        if re.search(r"/bench$", str(workdir)) and not any(workdir.iterdir()):
+        if workdir.name == "bench" and not any(workdir.iterdir()):
             workdir.rmdir()
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django import db
 from django.test import Client
 
 from compute.gateway import ComputeGateway, LaunchSpec, Nic, Server
@@ -256,8 +257,17 @@ def test_launch_then_every_action_on_real_servers(
         act(browser, second, "volumes/remove", {"volume": volume.id})
         wait_for(lambda: conn.block_storage.get_volume(volume.id).status == "available", 60, "off")
 
+    def in_thread(work: Any) -> Any:
+        def run() -> None:
+            try:
+                work()
+            finally:
+                db.connection.close()  # each thread's own database connection
+
+        return run
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = [pool.submit(state_actions), pool.submit(resource_actions)]
+        jobs = [pool.submit(in_thread(state_actions)), pool.submit(in_thread(resource_actions))]
         for job in jobs:
             job.result()
 

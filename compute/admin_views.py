@@ -475,7 +475,7 @@ def admin_server_actions(request: PortalRequest, server_id: str) -> HttpResponse
         return HttpResponse(
             format_html('<li><span class="dropdown-item-text">{}</span></li>', gone)
         )
-    actions = acts.available_actions(server, gw.has_volumes()) + admin_actions(server)
+    actions = admin_actions(server) + acts.available_actions(server, gw.has_volumes())
     row = AdminServerRow(server, "", actions, admin=True)
     return render(request, "compute/servers.html#menu", {"row": row})
 
@@ -502,7 +502,7 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
         AdminServerRow(
             s,
             image_label(s, names),
-            acts.available_actions(s, has_volumes) + admin_actions(s),
+            admin_actions(s) + acts.available_actions(s, has_volumes),
             admin=True,
         )
         for s in page.servers

@@ -318,3 +318,32 @@ def test_a_snapshot_preselects_the_snapshot_source(
     fake.images = [g.Image(**{**i.__dict__, "status": "active"}) for i in fake.images]
     html = member_client.get(URL + f"?image={image_id}").content.decode()
     assert 'value="snapshot" checked' in html and f'value="{image_id}" selected' in html
+
+
+def test_a_volume_snapshot_boots_on_a_new_volume_of_its_size(
+    member_client: Client, fake: FakeComputeGateway
+) -> None:
+    fake.volume_snapshots = [g.VolumeSnapshot("snap-1", "nightly", 3, "available", "vol-x")]
+    small = member_client.post(
+        URL,
+        complete(
+            source_type="volume_snapshot", volume_snapshot="snap-1", image="", volume_size="2"
+        ),
+    )
+    assert "The volume must be at least 3 GB for this source." in text(small)
+    ok = member_client.post(
+        URL, complete(source_type="volume_snapshot", volume_snapshot="snap-1", image="")
+    )
+    assert ok.status_code == 302
+    attrs = g.launch_attrs(fake.launched[-1])
+    assert "image_id" not in attrs
+    assert attrs["block_device_mapping"] == [
+        {
+            "boot_index": 0,
+            "uuid": "snap-1",
+            "source_type": "snapshot",
+            "destination_type": "volume",
+            "delete_on_termination": False,
+            "volume_size": 3,
+        }
+    ]

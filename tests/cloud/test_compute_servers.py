@@ -338,12 +338,37 @@ def test_no_valid_host_quota_of_one_boot_from_volume_and_bulk_delete(
     row = client.get(f"/compute/servers/{from_volume.id}/row/", headers=HTMX).content.decode()
     assert "Booted from volume" in row
 
-    # Bulk delete both (the confirmation comes first without JavaScript).
-    selected = {"action": "delete_server", "server_id": [huge.id, from_volume.id]}
+    # Boot from a new volume made from the image: the portal asks Nova for it (a block
+    # device mapping from the image); on the devcloud Cinder's fake driver cannot write image
+    # data, so the volume fails and Nova aborts the build, and the portal shows why.
+    response = client.post(
+        "/compute/servers/launch/",
+        launch_data(
+            name="on-new-volume",
+            flavor=known["m1.nano"],
+            create_volume="on",
+            volume_size="1",
+            delete_volume_on_delete="on",
+            **common,
+        ),
+    )
+    assert response.status_code == 302, page_errors(response.content.decode())
+    new_volume = next(conn.compute.servers(name="^on-new-volume$"))
+    built = settled(gw, new_volume.id)
+    assert built.image_id == ""  # booted from a volume, not an image
+    if built.status == "ERROR":  # the devcloud: the fake Cinder driver cannot copy images
+        shown = text(client.get(f"/compute/servers/{new_volume.id}/").content.decode())
+        assert "did not finish being created" in shown
+        assert "The boot volume could not be created in time." in shown
+    else:  # a cloud whose Cinder can copy the image
+        assert built.status == "ACTIVE" and built.volume_ids
+
+    # Bulk delete them (the confirmation comes first without JavaScript).
+    selected = {"action": "delete_server", "server_id": [huge.id, from_volume.id, new_volume.id]}
     confirm = client.post("/compute/servers/bulk/", selected).content.decode()
-    assert "Delete these 2 instances?" in confirm and "<li>huge</li>" in confirm
+    assert "Delete these 3 instances?" in confirm and "<li>huge</li>" in confirm
     done = client.post("/compute/servers/bulk/", {**selected, "confirmed": "1"}, follow=True)
-    assert "Deleting 2 instances." in done.content.decode()
+    assert "Deleting 3 instances." in done.content.decode()
     wait_for(lambda: not list(conn.compute.servers()), 120, "bulk delete")
 
     # The wizard disables flavors the remaining quota cannot hold, with the reason.

@@ -94,6 +94,11 @@
   async function sendChunks(state, file, progress, token, control) {
     var text = messages();
     var offset = state.received;
+    // Chunks grow while they go quickly: one sent in under a second doubles the next, up to 4x
+    // the size the portal asks for (the most it accepts). Fewer, larger requests cost the
+    // portal less on a fast link; a slow one keeps small chunks, and a dropped connection
+    // goes back to the asked size, so little is ever sent twice.
+    var chunk = state.chunk_bytes;
     var delay = 1000;
     var refusals = 0;  // answers that were not OK in a row: past a few, give up with the reason
     progress.show();
@@ -102,7 +107,8 @@
     }));
     while (offset < file.size) {
       if (control.cancelled) throw { message: "" };
-      var end = Math.min(offset + state.chunk_bytes, file.size);
+      var end = Math.min(offset + chunk, file.size);
+      var started = Date.now();
       var response;
       try {
         response = await fetch(state.chunk_url, {
@@ -118,6 +124,7 @@
         });
       } catch (dropped) {
         // The connection dropped: wait, ask the portal what it has, go on from there.
+        chunk = state.chunk_bytes;
         progress.say(fill(text.retrying || "", { sent: humanSize(offset) }));
         await sleep(delay);
         delay = Math.min(delay * 2, 30000);
@@ -145,6 +152,7 @@
       }
       delay = 1000;
       refusals = 0;
+      if (Date.now() - started < 1000) chunk = Math.min(chunk * 2, 4 * state.chunk_bytes);
       offset = goTo(body.received, offset, file.size, progress, text);
       state = Object.assign(state, body);
       progress.set(offset, file.size, fill(text.sending || "", {

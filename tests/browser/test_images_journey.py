@@ -61,8 +61,11 @@ def test_create_from_file_edit_and_delete(
             kind="upload_image", project_id=tenant.project.id, state="failed"
         ).exists()
 
+    sizes: list[int] = []
+
     def flaky_network(route: Route) -> None:
         offset = int(route.request.headers.get("x-upload-offset", "-1"))
+        sizes.append(len(route.request.post_data_buffer or b""))
         if offset == CHUNK and not dropped:
             dropped.append(route.request.url)
             route.abort("connectionreset")
@@ -101,6 +104,7 @@ def test_create_from_file_edit_and_delete(
     row = page.get_by_role("row").filter(has_text="journey-image")
     expect(row.get_by_text("active", exact=True)).to_be_visible(timeout=60_000)
     assert dropped, "the dropped chunk was never tried"
+    assert CHUNK < max(sizes) <= 4 * CHUNK  # quick chunks grow, up to what the portal accepts
     (image,) = list(tenant.conn.image.images(owner=tenant.project.id))
     assert image.status == "active" and image.size == qcow2.stat().st_size
     assert image.checksum == hashlib.md5(qcow2.read_bytes(), usedforsecurity=False).hexdigest()

@@ -119,20 +119,22 @@ def start_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) ->
 
 
 def _live_progress(gw: AdminGateway, item: dict[str, Any]) -> None:
-    running_now: ServerMigration | None = next(
-        (m for m in gw.list_server_migrations(item["id"]) if m.id == item["migration_id"]), None
+    """Nova's in-progress record of our live migration: its id, status and bytes copied."""
+    found: ServerMigration | None = next(
+        (m for m in gw.list_server_migrations(item["id"]) if m.id not in item["known"]), None
     )
-    if running_now is None:
+    if found is None:
         return
+    item["migration_id"] = found.id
     item["progress"] = {
-        "status": running_now.status,
-        "memory_total": running_now.memory_total,
-        "memory_processed": running_now.memory_processed,
-        "disk_total": running_now.disk_total,
-        "disk_processed": running_now.disk_processed,
-        "percent": running_now.percent,
-        "abortable": running_now.abortable,
-        "forceable": running_now.forceable,
+        "status": found.status,
+        "memory_total": found.memory_total,
+        "memory_processed": found.memory_processed,
+        "disk_total": found.disk_total,
+        "disk_processed": found.disk_processed,
+        "percent": found.percent,
+        "abortable": found.abortable,
+        "forceable": found.forceable,
     }
 
 
@@ -142,6 +144,11 @@ def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) ->
         server = gw.get_server(item["id"])
     except NotFound:
         _finish(job, item, h.SKIPPED, _("The instance was deleted meanwhile."))
+        return
+    if server.task_state and item["migration_id"]:
+        # Still moving: one call per look (plus the live migration's progress record).
+        if item["kind"] == h.LIVE:
+            _live_progress(gw, item)
         return
     ours = [m for m in gw.list_migrations(server_id=item["id"]) if m.id not in item["known"]]
     migration = max(ours, key=lambda m: m.id) if ours else None
@@ -163,7 +170,7 @@ def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) ->
     if migration.is_running or server.task_state:
         if item["kind"] == h.LIVE and migration.is_running:
             _live_progress(gw, item)
-        return
+        return  # the next look needs only the server while Nova works
     progress.update(abortable=False, forceable=False)
     if migration.status in FAILED_MIGRATION or server.host == source:
         reason = _nova_reason(gw, item, server.status, server.host)

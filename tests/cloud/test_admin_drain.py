@@ -5,6 +5,9 @@ Drain: six servers on one host, concurrency 2. The admin signs out right after s
 worker is killed mid-drain and a new one finishes it. Every server ends ACTIVE on another
 host, moved by exactly one live migration, and the trust is gone afterwards.
 
+Past the token's lifetime: with Keystone giving two-minute tokens, a drain that no worker
+starts before the admin's token has expired still runs, through its trust.
+
 Evacuation: a forced-down host's server is rebuilt elsewhere (SHUTOFF, microversion 2.95);
 the compute is restarted and the host put back as it was.
 
@@ -14,6 +17,7 @@ every host is enabled (and no longer forced down) again in `finally`.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -23,14 +27,17 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions
 
 from compute import hosts as h
+from portal.crypto import unseal
 from portal.models import Operation
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]
 HOSTS = ("compute1", "compute2", "compute3")
+DRAIN_FORM = {"concurrency": "2", "active": "live", "stopped": "cold", "reason": ""}
 
 
 def wait_for(check: Any, timeout: float = 180, what: str = "") -> Any:
@@ -184,3 +191,46 @@ def test_a_forced_down_host_is_evacuated(
         assert record.migration_type == "evacuation" and record.source_compute == source
     finally:
         restore(sdk_admin, source, restart=True)
+
+
+def test_a_drain_run_after_the_users_token_expired_acts_through_its_trust(
+    portal_clouds_yaml: Path, start_worker: Any, make_tenant: Any, sdk_admin: Any
+) -> None:
+    """Keystone restarted with two-minute tokens (devcloud's DEVCLOUD_TOKEN_EXPIRATION, put
+    back in `finally`); the drain is asked for, then no worker runs it until the admin's
+    token has expired in Keystone. Only the trust can do its work: it does, every call."""
+    devcloud = str(ROOT / "devcloud" / "devcloud")
+    tenant = make_tenant("shorttoken", roles=("admin", "member", "reader"))
+    source = emptiest_host(sdk_admin)
+    (server_id,) = boot_on(tenant, source, 1)
+    env = {"DEVCLOUD_TOKEN_EXPIRATION": "120", "PATH": os.environ["PATH"]}
+    subprocess.run([devcloud, "restart", "keystone"], check=True, env={**os.environ, **env})
+    try:
+        client = tenant.sign_in(Client())
+        op_id = operation(client.post(f"/compute/admin/hosts/{source}/drain/", DRAIN_FORM))
+        sealed = Operation.objects.get(pk=op_id).credential
+        token = (unseal(sealed) or {})["token"]
+        auth_url = sdk_admin.auth["auth_url"].rstrip("/")
+
+        def expired() -> bool:
+            try:
+                sdk_admin.session.get(auth_url + "/auth/tokens", headers={"X-Subject-Token": token})
+            except ks_exc.NotFound:
+                return True
+            return False
+
+        wait_for(expired, 200, "the admin's token to expire in Keystone")
+        start_worker(OS_CLIENT_CONFIG_FILE=str(portal_clouds_yaml))
+
+        def done() -> Operation | None:
+            op = Operation.objects.get(pk=op_id)
+            return op if op.is_finished else None
+
+        op = wait_for(done, 240, "the drain to finish")
+        ours = next(i for i in op.result["items"] if i["id"] == server_id)
+        assert ours["state"] == h.MOVED, (ours, op.error)
+        assert sdk_admin.compute.get_server(server_id).compute_host != source
+        assert "The job's trust was deleted." in [line[1] for line in op.log]
+    finally:
+        subprocess.run([devcloud, "restart", "keystone"], check=True)
+        restore(sdk_admin, source)

@@ -142,16 +142,19 @@ def fill(tenant: Any, network_id: str, target: int, batch: int, active_cap: int)
 def measure(client: Any, recorder: Recorder, renders: int, per_page: int) -> dict[str, Any]:
     url = f"/compute/servers/?per_page={per_page}"
     for _ in range(2):  # warm-up: version discovery is cached per process
-        assert client.get(url).status_code == 200
+        client.get(url)
     recorder.take()
     times, slowest, before, after, per_view = [], [], [], [], []
+    failed: list[int] = []
     for _ in range(renders):
         start = time.perf_counter()
         response = client.get(url)
         end = time.perf_counter()
-        times.append(end - start)
-        assert response.status_code == 200
         calls = recorder.take()
+        if response.status_code != 200:  # the shared cloud did not answer: count, skip
+            failed.append(response.status_code)
+            continue
+        times.append(end - start)
         per_view.append(Counter(service for service, *_ in calls))
         slowest.append(max((c[4] - c[3] for c in calls), default=0.0))
         before.append(min(c[3] for c in calls) - start)
@@ -163,12 +166,13 @@ def measure(client: Any, recorder: Recorder, renders: int, per_page: int) -> dic
         "p50": percentile(times, 50),
         "p95": percentile(times, 95),
         "slowest_p50": percentile(slowest, 50),
-        "ratio_p50": statistics.median(t / s for t, s in zip(times, slowest, strict=True) if s),
+        "ratio_p50": statistics.median([t / s for t, s in zip(times, slowest, strict=True) if s]),
         "before_p50": percentile(before, 50),
         "after_p50": percentile(after, 50),
         "calls": {k: v / renders for k, v in sorted(counts.items())},
         "constant": len({tuple(sorted(v.items())) for v in per_view}) == 1,
         "rows": response.content.decode().count('<tr id="server-'),
+        "failed": failed,
     }
 
 
@@ -228,7 +232,8 @@ def main() -> None:
                 f"{result['slowest_p50'] * 1000:6.1f} ms | page/slowest p50 "
                 f"{result['ratio_p50']:.2f} | before/after the calls p50 "
                 f"{result['before_p50'] * 1000:.1f}/{result['after_p50'] * 1000:.1f} ms | "
-                f"rows {result['rows']}",
+                f"rows {result['rows']}"
+                + (f" | failed views: {result['failed']}" if result["failed"] else ""),
                 flush=True,
             )
     finally:

@@ -427,10 +427,11 @@ def trust_connection(where: Cloud, trust_id: str) -> Connection:
     )
 
 
-def delete_trust(where: Cloud, trust_id: str) -> None:
-    """Delete the job's trust, acting through it (the trustor may delete its own trusts)."""
+def delete_trust(where: Cloud, trust_id: str, conn: Connection | None = None) -> None:
+    """Delete the job's trust, acting through it (the trustor may delete its own trusts):
+    with the job's connection when given, else through a new one."""
     try:
-        identity: Any = trust_connection(where, trust_id).identity
+        identity: Any = (conn or trust_connection(where, trust_id)).identity
         identity.delete_trust(trust_id, ignore_missing=True)
     except (openstack.exceptions.SDKException, ks_exc.ClientException) as exc:
         raise translate_error(exc) from exc

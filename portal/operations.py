@@ -122,13 +122,14 @@ def _delegate(request: PortalRequest, task: Task[Any, Any]) -> tuple[str | None,
     ) % {"id": trust_id}
 
 
-def _release(op: Operation) -> None:
-    """Delete the job's trust, if it has one (best effort: it expires by itself anyway)."""
+def _release(op: Operation, conn: cloud.Connection | None = None) -> None:
+    """Delete the job's trust, if it has one, with the job's own connection when it made one
+    (best effort: the trust expires by itself anyway)."""
     data = unseal(op.credential) if op.credential else None
     if not data or not data.get("trust_id"):
         return
     try:
-        cloud.delete_trust(cloud.find_cloud(op.cloud_key), data["trust_id"])
+        cloud.delete_trust(cloud.find_cloud(op.cloud_key), data["trust_id"], conn)
     except CloudError as exc:
         op.log.append(_line(_("The job's trust was not deleted: %(error)s") % {"error": exc}))
     else:
@@ -162,6 +163,11 @@ class Job:
     def result(self) -> dict[str, Any]:
         result: dict[str, Any] = self.op.result
         return result
+
+    @property
+    def open_connection(self) -> cloud.Connection | None:
+        """The connection the job made, if any (its trust's token is still valid)."""
+        return self._connection
 
     def connection(self) -> cloud.Connection:
         """An SDK connection acting as the user who started the job: through the job's trust
@@ -237,10 +243,16 @@ class _Heartbeat(threading.Thread):
             connection.close()
 
 
-def finish(op: Operation, state: str, error: str = "", log: str = "") -> None:
+def finish(
+    op: Operation,
+    state: str,
+    error: str = "",
+    log: str = "",
+    conn: cloud.Connection | None = None,
+) -> None:
     op.state = state
     op.error = error
-    _release(op)
+    _release(op, conn)
     op.credential = ""
     op.finished_at = timezone.now()
     if state == State.SUCCEEDED:
@@ -276,7 +288,7 @@ def running(operation_id: int) -> Iterator[Job | None]:
         yield job
     except OperationCancelled:
         op.log.append(_line(_("Stopped: cancelled by the user.")))
-        _release(op)
+        _release(op, job.open_connection)
         op.credential = ""
         op.finished_at = timezone.now()
         op.save(update_fields=["log", "credential", "finished_at"])
@@ -290,9 +302,9 @@ def running(operation_id: int) -> Iterator[Job | None]:
                 delay,
             )
         else:
-            finish(op, State.FAILED, str(exc))
+            finish(op, State.FAILED, str(exc), conn=job.open_connection)
     except CloudError as exc:
-        finish(op, State.FAILED, str(exc))
+        finish(op, State.FAILED, str(exc), conn=job.open_connection)
     except SoftTimeLimitExceeded:
         finish(op, State.FAILED, _("The job took longer than its time limit and was stopped."))
     except Exception as exc:
@@ -303,7 +315,7 @@ def running(operation_id: int) -> Iterator[Job | None]:
     else:
         op.refresh_from_db(fields=["state"])
         if op.state == State.RUNNING:
-            finish(op, State.SUCCEEDED)
+            finish(op, State.SUCCEEDED, conn=job.open_connection)
     finally:
         heartbeat.stopped.set()
         heartbeat.join()

@@ -146,6 +146,7 @@ def measure(client: Any, recorder: Recorder, renders: int, per_page: int) -> dic
     recorder.take()
     times, slowest, before, after, per_view = [], [], [], [], []
     failed: list[int] = []
+    slowest_is: Counter[str] = Counter()
     for _ in range(renders):
         start = time.perf_counter()
         response = client.get(url)
@@ -157,6 +158,8 @@ def measure(client: Any, recorder: Recorder, renders: int, per_page: int) -> dic
         times.append(end - start)
         per_view.append(Counter(service for service, *_ in calls))
         slowest.append(max((c[4] - c[3] for c in calls), default=0.0))
+        top = max(calls, key=lambda c: c[4] - c[3])
+        slowest_is[f"{top[0]} {top[1]} {top[2].split('/', 3)[-1]}"] += 1
         before.append(min(c[3] for c in calls) - start)
         after.append(end - max(c[4] for c in calls))
     counts = Counter[str]()
@@ -173,6 +176,7 @@ def measure(client: Any, recorder: Recorder, renders: int, per_page: int) -> dic
         "constant": len({tuple(sorted(v.items())) for v in per_view}) == 1,
         "rows": response.content.decode().count('<tr id="server-'),
         "failed": failed,
+        "slowest_is": slowest_is.most_common(2),
     }
 
 
@@ -229,7 +233,7 @@ def main() -> None:
                 f"{result['p95'] * 1000:6.1f} ms | calls per view: {calls} "
                 f"({'constant' if result['constant'] else 'VARYING'}; keystone: "
                 f"{result['calls'].get('keystone', 0):g}) | slowest call p50 "
-                f"{result['slowest_p50'] * 1000:6.1f} ms | page/slowest p50 "
+                f"{result['slowest_p50'] * 1000:6.1f} ms {result['slowest_is']} | page/slowest p50 "
                 f"{result['ratio_p50']:.2f} | before/after the calls p50 "
                 f"{result['before_p50'] * 1000:.1f}/{result['after_p50'] * 1000:.1f} ms | "
                 f"rows {result['rows']}"

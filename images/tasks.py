@@ -129,6 +129,11 @@ def send_upload(job: Job) -> None:
         gw.upload_image(image_id, reader)
     except UploadStalled:
         _delete_half_made(job, gw, _("the browser stopped sending"))
+        upload.refresh_from_db()
+        if upload.dropped:
+            # What was sent is gone from the file: the upload says 0 % and the browser, when it
+            # comes back, is told to send from the start.
+            start_over(upload)
         raise Rejected(
             _(
                 "The browser stopped sending the file for %(s)s seconds. The unfinished image "

@@ -215,16 +215,17 @@ def test_a_browser_that_stops_sending_is_given_up_and_can_resume(
     assert "The browser stopped sending the file for 0.5 seconds" in first.error
     assert fake.images == {}  # the half-made image was deleted
     upload.refresh_from_db()
-    # The bytes sent to Glance were punched out of the file; the row says so.
-    assert (upload.state, upload.received, upload.dropped) == ("receiving", 2 * CHUNK, True)
+    # The bytes sent to Glance had been punched out of the file: the upload started over.
+    assert (upload.state, upload.received, upload.restarts) == ("receiving", 0, 1)
+    assert upload.path.read_bytes() == b""
 
-    # The browser comes back: its next chunk starts a new job, which needs the whole file, so
-    # the portal answers "from byte 0" and the browser sends it all again.
+    # The browser comes back: its next chunk is told "from byte 0"; the first chunk starts a
+    # new job and the browser sends the whole file again.
+    back = send(member_client, state, DATA, 2 * CHUNK, 3 * CHUNK)
+    assert back.status_code == 409 and back.json()["received"] == 0
     with django_capture_on_commit_callbacks(execute=False) as sent:
-        back = send(member_client, state, DATA, 2 * CHUNK, 3 * CHUNK)
-    assert back.status_code == 200 and back.json()["received"] == 0
+        send_all(member_client, state, DATA, offset=0)
     assert len(sent) == 1
-    send_all(member_client, state, DATA, offset=0)
     second = run_job(upload)
     assert second.pk != first.pk and second.state == "succeeded"
     assert next(iter(fake.images.values()))["checksum"] == MD5

@@ -129,7 +129,7 @@
         await sleep(delay);
         delay = Math.min(delay * 2, 30000);
         try {
-          offset = (await askState(state)).received;
+          offset = goTo((await askState(state)).received, offset, file.size, progress, text);
         } catch (stillDown) { /* try the next chunk anyway; it fails fast if still down */ }
         continue;
       }

@@ -364,6 +364,7 @@ class Browser:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         self.chunk_bytes = 0  # what the portal asked for
         self.sent_at = 0.0  # when the last chunk had been answered
+        self.dropped: list[str] = []  # chunks whose connection broke (printed with the results)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -397,7 +398,9 @@ class Browser:
     ) -> tuple[int, Any]:
         """One request on the kept-alive connection; `body` is (file, offset, count), sent with
         sendfile: the stand-in for the browser costs this machine as little CPU as it can (a
-        real browser runs elsewhere)."""
+        real browser runs elsewhere). A request without a body is sent again once on a new
+        connection when the server had closed the old one; one with a body raises
+        ConnectionError, and the caller asks where the upload stands, as images.js does."""
         headers = {
             "Cookie": "; ".join(f"{c.name}={c.value}" for c in self.jar),
             "X-CSRFToken": self.csrf(),
@@ -417,9 +420,9 @@ class Browser:
                     self.conn.sock.sendfile(*body)
                 reply = self.conn.getresponse()
                 answer = json.loads(reply.read())
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self.conn.close()  # the server closed the kept-alive connection: open another
-                if attempt == 2:
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                if body or attempt == 2:
                     raise
                 continue
             if reply.getheader("Connection", "").lower() == "close":
@@ -448,17 +451,30 @@ class Browser:
         state: dict[str, Any] = json.loads(response.read())
         self.chunk_bytes = state["chunk_bytes"]
         chunk = state["chunk_bytes"]
+        self.request("GET", state["status_url"])  # a connection the server has not closed
         with path.open("rb") as f:
             offset = 0
             while offset < size:
                 count = min(chunk, size - offset)
                 started = time.monotonic()
-                status, answer = self.request(
-                    "POST",
-                    state["chunk_url"],
-                    (f, offset, count),
-                    **{"Content-Type": "application/octet-stream", "X-Upload-Offset": str(offset)},
-                )
+                try:
+                    status, answer = self.request(
+                        "POST",
+                        state["chunk_url"],
+                        (f, offset, count),
+                        **{
+                            "Content-Type": "application/octet-stream",
+                            "X-Upload-Offset": str(offset),
+                        },
+                    )
+                except (http.client.HTTPException, ConnectionError) as exc:
+                    # As images.js: ask where the upload stands, go on from there.
+                    status, answer = self.request("GET", state["status_url"])
+                    self.dropped.append(f"chunk at {offset}: {exc!r}; {answer['state']}")
+                    if answer["state"] not in ("receiving", "received"):
+                        raise RuntimeError(f"the upload stopped: {answer}") from exc
+                    offset, chunk = answer["received"], state["chunk_bytes"]
+                    continue
                 if status != 200:
                     raise RuntimeError(f"chunk at {offset}: {status} {answer}")
                 if time.monotonic() - started < 1:  # as images.js: quick chunks grow, up to 4x
@@ -681,6 +697,14 @@ def main() -> None:
             hwm = max(vm_hwm(pid) - hwm_before[pid] for pid in procs)
             peaks[label] = (sampled / MIB, hwm / MIB)
         report(runs, size, browser.chunk_bytes, peaks)
+        for note in browser.dropped:
+            print(f"a chunk's connection broke, the browser asked and went on: {note}")
+    except BaseException:
+        for name in ("gunicorn", "celery"):
+            log = work / f"{name}.log"
+            if log.exists():
+                print(f"--- the end of {name}.log ---\n{log.read_text()[-4000:]}", file=sys.stderr)
+        raise
     finally:
         portal.stop()
         portal.drop_database()

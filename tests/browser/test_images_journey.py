@@ -1,6 +1,6 @@
 """A person uploads an image from a file (progress bar, one dropped connection on the way and
 one outage long enough for the upload to start over), sees it become active, edits it and
-deletes it."""
+deletes it; another upload, left halfway, is sent again from its own page."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,70 @@ def test_create_from_file_edit_and_delete(
     expect(page.get_by_text("Image journey-image was deleted.")).to_be_visible()
     expect(page.get_by_role("link", name="journey-image")).to_have_count(0)
     assert tenant.conn.image.find_image(image.id) is None
+
+
+def test_an_upload_left_halfway_is_sent_again_from_its_page(
+    page: Page,
+    live_server: Any,
+    portal_clouds_yaml: Path,
+    make_tenant: Any,
+    start_worker: Any,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    """The network goes for good halfway and the person leaves. The job gives the browser up;
+    what it had sent is no longer in the portal's file, so the list says the upload is at 0 %.
+    Later the person opens the upload, chooses the same file, and it is sent from the start."""
+    uploads = tmp_path / "uploads"
+    settings.STACKDESK_IMAGE_UPLOAD_DIR = str(uploads)
+    settings.STACKDESK_IMAGE_UPLOAD_CHUNK_BYTES = CHUNK
+    tenant = make_tenant("img-resume")
+    start_worker(
+        OS_CLIENT_CONFIG_FILE=str(portal_clouds_yaml),
+        STACKDESK_IMAGE_UPLOAD_DIR=str(uploads),
+        STACKDESK_IMAGE_UPLOAD_STALL_SECONDS="3",
+    )
+    path = tmp_path / "halfway.raw"
+    path.write_bytes(os.urandom(12 * CHUNK + 5))
+
+    def network_gone_after_6_mib(route: Route) -> None:
+        if int(route.request.headers.get("x-upload-offset", "-1")) >= 6 * CHUNK:
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    chunks = re.compile(r".*/images/uploads/.*/chunk/$")
+    page.route(chunks, network_gone_after_6_mib)
+    page.goto(live_server.url + "/images/create/")
+    page.get_by_label("User name", exact=True).fill(tenant.username)
+    page.get_by_label("Password", exact=True).fill(tenant.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(re.compile(r"^Name")).fill("halfway-image")
+    page.get_by_label("Upload a file").check()
+    page.get_by_label("Image file").set_input_files(str(path))
+    page.get_by_label(re.compile(r"^Disk format")).select_option("RAW")
+    page.get_by_role("button", name="Create image").click()
+    expect(page.get_by_text("The connection dropped; resuming from")).to_be_visible()
+    op = Operation.objects.get(kind="upload_image", project_id=tenant.project.id)
+    deadline = time.monotonic() + 60
+    while op.state != "failed" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        op.refresh_from_db()
+    assert "The browser stopped sending the file for 3 seconds" in op.error
+
+    # The person comes back later (the network too).
+    page.unroute(chunks)
+    page.goto(live_server.url + "/images/")
+    listed = page.get_by_role("listitem").filter(has_text="halfway-image")
+    expect(listed).to_contain_text("(0%)")
+    listed.get_by_role("link", name="halfway-image").click()
+    expect(page.get_by_role("heading", name="Upload of halfway-image")).to_be_visible()
+    page.get_by_label("Choose the same file to continue the upload").set_input_files(str(path))
+    page.get_by_role("button", name="Resume upload").click()
+    expect(page).to_have_url(live_server.url + "/images/", timeout=60_000)
+    row = page.get_by_role("row").filter(has_text="halfway-image")
+    expect(row.get_by_text("active", exact=True)).to_be_visible(timeout=60_000)
+    (image,) = list(tenant.conn.image.images(owner=tenant.project.id))
+    assert image.checksum == hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+    upload = ImageUpload.objects.get(project_id=tenant.project.id)
+    assert (upload.state, upload.restarts) == ("done", 1)

@@ -289,6 +289,29 @@ def scope_token(cloud: Cloud, token: str, project_id: str) -> ScopedToken:
     return _scoped(ref)
 
 
+def validate_token(cloud: Cloud, token: str) -> ScopedToken:
+    """A caller's own project-scoped token, checked with Keystone (GET /v3/auth/tokens, the
+    token validating itself, as Keystone's policy allows its subject): the JSON API's sign-in.
+    Keystone answers 404 for a token that expired or was revoked, 401 for garbage."""
+    try:
+        resp = _session(cloud).get(
+            cloud.auth_url + "/auth/tokens",
+            headers={"X-Auth-Token": token, "X-Subject-Token": token},
+            authenticated=False,
+        )
+    except (ks_exc.Unauthorized, ks_exc.NotFound) as exc:
+        raise SignInRequired(_("Keystone does not accept this token."), 401) from exc
+    except ks_exc.ClientException as exc:
+        raise translate_error(exc) from exc
+    ref = access.create(resp=resp)
+    if not ref.project_scoped:
+        raise SignInRequired(_("The token must be scoped to a project."), 401)
+    try:
+        return _scoped(ref)
+    except AuthFailed as exc:
+        raise SignInRequired(exc.message, 401) from exc
+
+
 def _expiry(ref: access.AccessInfo) -> datetime:
     if ref.expires is None:  # Keystone always sends expires_at; a token without one is unusable
         raise AuthFailed("bad_token", _("Keystone returned a token without an expiry time."))

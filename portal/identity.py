@@ -35,6 +35,7 @@ V = TypeVar("V", bound=Callable[..., HttpResponse])
 SESSION_IDENTITY = "stackdesk.identity"
 SESSION_CREDENTIAL = "stackdesk.credential"
 SESSION_PENDING = "stackdesk.pending"
+API_CREDENTIAL = "stackdesk_api_credential"  # request attribute, set by portal/api.py only
 ADMIN_ROLE = "admin"
 
 
@@ -119,7 +120,10 @@ def start_session(
 
 
 def session_credential(request: HttpRequest) -> dict[str, Any]:
-    data = unseal(request.session.get(SESSION_CREDENTIAL, ""))
+    """The sealed token and body: the session's, or for a JSON API call the one portal/api.py
+    put on the request from its X-Auth-Token header (API calls never use the session)."""
+    sealed = getattr(request, API_CREDENTIAL, None)
+    data = unseal(sealed if sealed is not None else request.session.get(SESSION_CREDENTIAL, ""))
     if data is None:
         raise SignInRequired(_("Please sign in again."))
     return data

@@ -1,0 +1,383 @@
+"""The JSON API under /api/v1/ for operators who automate: the portal's own long jobs.
+
+OpenStack's APIs already offer every single-resource action the portal performs (docs/api.md
+maps each one); what only the portal has is its jobs. These views start them with the very
+forms, checks and tasks the HTML views use, and report them as JSON.
+
+Authentication is the caller's own project-scoped Keystone token in `X-Auth-Token` (never a
+cookie: a request with only a session cookie is 401, which is also why the views are
+CSRF-exempt). Keystone validates it once; the identity is then cached, sealed, under a
+SHA-256 of the token until the token expires. A token revoked in Keystone still reads the
+portal's own job rows until then, but every call to OpenStack made with it is refused.
+`api_view` puts the same Identity on the request as a sign-in does, and the sealed token on
+the request attribute `session_credential` reads (portal/identity.py), so `me`,
+`user_connection`, gateways and `start_operation` work unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from compute import admin_forms as af
+from compute import admin_views, tasks
+from compute import hosts as h
+from compute.gateway import AdminGateway
+from portal import cloud
+from portal.crypto import seal, unseal
+from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected, SignInRequired
+from portal.gateways import gateway
+from portal.identity import API_CREDENTIAL, Identity, PortalRequest, me
+from portal.models import Operation
+from portal.operations import cancel_operation, start_operation
+from portal.views import _visible_operations
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+CACHE_PREFIX = "stackdesk:api-token:"
+PER_PAGE = 50
+
+
+class ApiRefusal(Exception):
+    """A request the API refuses before any cloud call: status, message and the field."""
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.status, self.field = message, status, field
+
+
+def error(message: str, status: int, field: str | None = None) -> JsonResponse:
+    return JsonResponse({"error": message, "field": field}, status=status)
+
+
+def cloud_error(exc: CloudError) -> JsonResponse:
+    """The portal's cloud errors as JSON: Rejected keeps OpenStack's words and its status."""
+    if isinstance(exc, NotFound):
+        return error(exc.message, 404)
+    if isinstance(exc, CloudUnavailable):
+        return error(exc.message, 503)
+    if isinstance(exc, SignInRequired):
+        return error(exc.message, 401)
+    if isinstance(exc, Rejected) and exc.status in (403, 404, 409):
+        return error(exc.message, exc.status)
+    return error(exc.message, 400)
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+def _cloud(request: PortalRequest) -> cloud.Cloud:
+    """The cloud named by X-Stackdesk-Cloud (its key, or its clouds.yaml name), else the first."""
+    clouds = cloud.available_clouds()
+    if not clouds:
+        raise CloudUnavailable(_("No cloud is configured."))
+    wanted = request.headers.get("X-Stackdesk-Cloud", "").strip()
+    if not wanted:
+        return clouds[0]
+    for where in clouds:
+        if wanted in (where.key, where.name):
+            return where
+    raise ApiRefusal(
+        _("There is no cloud called “%(name)s”.") % {"name": wanted}, 400, "X-Stackdesk-Cloud"
+    )
+
+
+def _cache_key(where: cloud.Cloud, token: str) -> str:
+    return CACHE_PREFIX + hashlib.sha256(f"{where.key}\n{token}".encode()).hexdigest()
+
+
+def _margin() -> timedelta:
+    return timedelta(seconds=settings.STACKDESK_TOKEN_MARGIN)
+
+
+def validated_identity(where: cloud.Cloud, token: str) -> tuple[Identity, dict[str, Any]]:
+    """The token's Identity (as a sign-in builds it) and token body: from the cache, or from
+    Keystone once, then cached sealed until the token expires."""
+    key = _cache_key(where, token)
+    cached = unseal(cache.get(key) or "")
+    if cached is not None:
+        identity, body = Identity.from_session(cached["identity"]), cached["body"]
+    else:
+        scoped = cloud.validate_token(where, token)
+        identity = Identity(
+            cloud_key=where.key,
+            user_id=scoped.user_id,
+            user_name=scoped.user_name,
+            user_domain=scoped.user_domain,
+            project_id=scoped.project_id,
+            project_name=scoped.project_name,
+            roles=scoped.roles,
+            expires_at=scoped.expires_at,
+            projects=(cloud.ProjectRef(scoped.project_id, scoped.project_name, ""),),
+        )
+        body = scoped.body
+        lifetime = (identity.expires_at - _margin() - timezone.now()).total_seconds()
+        if lifetime >= 1:
+            cache.set(key, seal({"identity": identity.to_session(), "body": body}), int(lifetime))
+    if identity.expires_at - _margin() <= timezone.now():
+        raise SignInRequired(_("This token has expired. Get a new one."), 401)
+    return identity, body
+
+
+def authenticate(request: PortalRequest) -> None:
+    """request.identity and the sealed token from X-Auth-Token; never from the session."""
+    token = request.headers.get("X-Auth-Token", "").strip()
+    if not token:
+        raise ApiRefusal(_("Send your Keystone token in the X-Auth-Token header."), 401)
+    identity, body = validated_identity(_cloud(request), token)
+    request.identity = identity
+    setattr(request, API_CREDENTIAL, seal({"token": token, "body": body}))
+
+
+def api_view(*methods: str, admin: bool = False) -> Callable[[V], V]:
+    """An API endpoint: the method, the token, the admin role (when `admin`), then the view;
+    refusals and cloud errors become JSON."""
+
+    def decorate(view: V) -> V:
+        @functools.wraps(view)
+        def wrapped(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            request.identity = None  # whatever a session cookie says: the API takes no cookies
+            if request.method not in methods:
+                response = error(_("Method not allowed."), 405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                authenticate(request)
+                if admin and not me(request).is_admin:
+                    raise ApiRefusal(_("This endpoint is for cloud administrators."), 403)
+                return view(request, *args, **kwargs)
+            except ApiRefusal as exc:
+                return error(exc.message, exc.status, exc.field)
+            except CloudError as exc:
+                return cloud_error(exc)
+
+        return cast(V, csrf_exempt(wrapped))
+
+    return decorate
+
+
+# --- request bodies and forms ---------------------------------------------------------------
+
+
+def _body(request: PortalRequest) -> dict[str, Any] | QueryDict:
+    """A JSON object or a form-encoded body, as data for a Django form."""
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError as exc:
+            raise ApiRefusal(_("The body is not valid JSON.")) from exc
+        if not isinstance(data, dict):
+            raise ApiRefusal(_("The body must be a JSON object."))
+        return data
+    return request.POST.copy()
+
+
+F = TypeVar("F", bound=Form)
+
+
+def bound_form(form_class: Callable[..., F], request: PortalRequest, **kwargs: Any) -> F:
+    """The HTML view's form, bound to the body; a field left out takes the form's default."""
+    data = _body(request)
+    blank = form_class(**kwargs)
+    for name, field in blank.fields.items():
+        initial = blank.get_initial_for_field(field, name)
+        if name not in data and initial not in (None, ""):
+            data[name] = initial
+    return form_class(data, **kwargs)
+
+
+def form_error(form: Form) -> JsonResponse:
+    """The form's first error, and the field it is about (None: the whole request)."""
+    for name, errors in form.errors.items():
+        return error(str(errors[0]), 400, None if name == "__all__" else name)
+    return error(_("The request is not valid."), 400)
+
+
+# --- operations -----------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def operation_json(op: Operation, detail: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": op.pk,
+        "url": reverse("api:operation", args=[op.pk]),
+        "kind": op.kind,
+        "title": _(op.title),
+        "state": op.state,
+        "step": op.step,
+        "percent": op.percent,
+        "target": op.target,
+        "target_name": op.target_name,
+        "user_name": op.user_name,
+        "project_name": op.project_name,
+        "attempts": op.attempts,
+        "error": op.error,
+        "created_at": _iso(op.created_at),
+        "started_at": _iso(op.started_at),
+        "finished_at": _iso(op.finished_at),
+    }
+    if detail:
+        data["log"] = [{"at": at, "line": line} for at, line in op.log]
+        data["result"] = op.result
+        if op.kind in tasks.HOST_JOBS:
+            data["report"] = op.result.get("report") or h.counts(op.result.get("items") or [])
+    return data
+
+
+def accepted(op: Operation) -> JsonResponse:
+    """202 with the new job, and where to poll it."""
+    response = JsonResponse(operation_json(op), status=202)
+    response["Location"] = reverse("api:operation", args=[op.pk])
+    return response
+
+
+@api_view("GET")
+def list_operations(request: PortalRequest) -> HttpResponse:
+    """The caller's jobs, newest first; an administrator's `?all=1`: everyone's."""
+    identity = me(request)
+    ops = Operation.objects.defer("credential", "log")
+    if request.GET.get("all") == "1":
+        if not identity.is_admin:
+            raise ApiRefusal(_("Only administrators see everyone's operations."), 403, "all")
+    else:
+        ops = ops.filter(user_id=identity.user_id, cloud_key=identity.cloud_key)
+    page = Paginator(ops, PER_PAGE).get_page(request.GET.get("page"))
+    return JsonResponse(
+        {
+            "operations": [operation_json(op, detail=False) for op in page],
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "count": page.paginator.count,
+        }
+    )
+
+
+def _visible_operation(request: PortalRequest, pk: int) -> Operation:
+    op = Operation.objects.filter(_visible_operations(request), pk=pk).first()
+    if op is None:
+        raise NotFound(_("There is no operation %(id)d.") % {"id": pk})
+    return op
+
+
+@api_view("GET")
+def operation(request: PortalRequest, pk: int) -> HttpResponse:
+    return JsonResponse(operation_json(_visible_operation(request, pk)))
+
+
+@api_view("POST")
+def cancel(request: PortalRequest, pk: int) -> HttpResponse:
+    op = _visible_operation(request, pk)
+    if not cancel_operation(op):
+        raise ApiRefusal(_("The job had already finished."), 409)
+    op.refresh_from_db()
+    return JsonResponse(operation_json(op))
+
+
+# --- host jobs and migrations (admin) -------------------------------------------------------
+
+
+@api_view("POST", admin=True)
+def drain_host(request: PortalRequest, host: str) -> HttpResponse:
+    """As compute.admin_views.drain_host: the same form, job and parameters."""
+    service = admin_views._compute_service(gateway(request, AdminGateway), host=host)
+    form = bound_form(af.DrainHostForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
+    if not form.is_valid():
+        return form_error(form)
+    op = start_operation(
+        request,
+        tasks.drain_host,
+        kind="drain_host",
+        title=tasks.DRAIN_TITLE,
+        target=service.host,
+        target_name=service.host,
+        params={k: form.cleaned_data[k] for k in ("concurrency", "active", "stopped", "reason")},
+        delegate=True,
+    )
+    return accepted(op)
+
+
+@api_view("POST", admin=True)
+def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
+    """As compute.admin_views.evacuate_host: refused (409) unless the host is down."""
+    service = admin_views._compute_service(gateway(request, AdminGateway), host=host)
+    form = bound_form(af.HostJobForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
+    refusal = h.evacuation_refusal(service)
+    if refusal:
+        raise ApiRefusal(refusal, 409)
+    if not form.is_valid():
+        return form_error(form)
+    op = start_operation(
+        request,
+        tasks.evacuate_host,
+        kind="evacuate_host",
+        title=tasks.EVACUATE_TITLE,
+        target=service.host,
+        target_name=service.host,
+        params={"concurrency": form.cleaned_data["concurrency"]},
+        delegate=True,
+    )
+    return accepted(op)
+
+
+def _move_server(request: PortalRequest, server_id: str, *, live: bool) -> HttpResponse:
+    """As compute.admin_views._server_moves: without a host the scheduler chooses; a host is
+    checked against the usable ones, with the reason when it cannot take the server."""
+    gw = gateway(request, AdminGateway)
+    server = gw.get_server(server_id)
+    data = _body(request)
+    choices = admin_views.host_choices(gw, server) if data.get("host") else []
+    form_class = af.LiveMigrateForm if live else af.TargetHostForm
+    form = bound_form(form_class, request, choices=choices)
+    if not form.is_valid():
+        return form_error(form)
+    params: dict[str, Any] = {"host": form.cleaned_data["host"]}
+    if isinstance(form, af.LiveMigrateForm):
+        params["block"] = form.block()
+    op = start_operation(
+        request,
+        tasks.live_migrate_server if live else tasks.migrate_server,
+        kind="live_migrate_server" if live else "migrate_server",
+        title=tasks.LIVE_MIGRATE_TITLE if live else tasks.MIGRATE_TITLE,
+        target=server.id,
+        target_name=server.name,
+        params=params,
+    )
+    return accepted(op)
+
+
+@api_view("POST", admin=True)
+def live_migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
+    return _move_server(request, server_id, live=True)
+
+
+@api_view("POST", admin=True)
+def migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
+    return _move_server(request, server_id, live=False)
+
+
+app_name = "api"
+urlpatterns = [
+    path("operations/", list_operations, name="list-operations"),
+    path("operations/<int:pk>/", operation, name="operation"),
+    path("operations/<int:pk>/cancel/", cancel, name="cancel-operation"),
+    path("hosts/<str:host>/drain/", drain_host, name="drain-host"),
+    path("hosts/<str:host>/evacuate/", evacuate_host, name="evacuate-host"),
+    path("servers/<str:server_id>/live-migrate/", live_migrate_server, name="live-migrate-server"),
+    path("servers/<str:server_id>/migrate/", migrate_server, name="migrate-server"),
+]

@@ -29,8 +29,9 @@ def token_of(tenant: Any) -> str:
         user_domain_name="Default",
         project_id=tenant.project.id,
     )
-    token: str = ks_session.Session(auth=auth).get_token()
-    return token
+    token = ks_session.Session(auth=auth).get_token()
+    assert token
+    return str(token)
 
 
 def test_an_admin_token_live_migrates_through_the_api_and_a_member_token_is_refused(

@@ -45,6 +45,12 @@ from portal.identity import API_CREDENTIAL, Identity, PortalRequest, me
 from portal.models import Operation
 from portal.operations import cancel_operation, start_operation
 from portal.views import _visible_operations
+from projects.gateway import ProjectsGateway
+from quotas import catalog
+from quotas import tasks as quota_tasks
+from quotas import views as quota_views
+from quotas.forms import BulkQuotaForm, UsageRangeForm
+from quotas.gateway import QuotasGateway
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 CACHE_PREFIX = "stackdesk:api-token:"
@@ -371,6 +377,65 @@ def migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
     return _move_server(request, server_id, live=False)
 
 
+# --- quotas and usage (admin; usage also for the token's own project) ------------------------
+
+
+@api_view("POST", admin=True)
+def apply_quotas(request: PortalRequest) -> HttpResponse:
+    """As projects.admin_views.apply_quotas: one quota set for several projects, as a job."""
+    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
+    projects = pgw.list_projects()
+    services = [s for s in catalog.SERVICE_TYPES if qgw.has_service(catalog.SERVICE_TYPES[s])]
+    choices = [(p.id, p.name) for p in projects]
+    form = bound_form(BulkQuotaForm, request, services=services, projects=choices)
+    if not form.is_valid():
+        return form_error(form)
+    names = dict(choices)
+    chosen = [[pid, names[pid]] for pid in form.cleaned_data["projects"]]
+    op = start_operation(
+        request,
+        quota_tasks.apply_quotas,
+        kind="apply_quotas",
+        title=quota_tasks.APPLY_TITLE,
+        target_name=", ".join(name for _pid, name in chosen)[:255],
+        params={"projects": chosen, "values": form.values()},
+    )
+    return accepted(op)
+
+
+@api_view("GET")
+def usage_csv(request: PortalRequest) -> HttpResponse:
+    """The browser's usage CSV exports (docs/usage-csv.md): without `project`, every project
+    (administrators); with the token's own project, its instances (or `rows=summary`)."""
+    form = UsageRangeForm(request.GET)
+    if not form.is_valid():
+        return form_error(form)
+    identity = me(request)
+    project = request.GET.get("project", "")
+    if project:
+        if project != identity.project_id:
+            raise ApiRefusal(_("A token reads the usage of its own project only."), 403, "project")
+        return quota_views.export_project_usage(request)
+    if not identity.is_admin:
+        raise ApiRefusal(
+            _("Every project's usage is for cloud administrators; add project=%(id)s.")
+            % {"id": identity.project_id},
+            403,
+            "project",
+        )
+    projects = gateway(request, ProjectsGateway).list_projects()
+    if len(projects) * form.period().days > quota_views.stream_limit():
+        raise ApiRefusal(
+            _(
+                "%(projects)d projects over %(days)d days is too much to stream: ask for a "
+                "shorter period, or export it from the portal's usage page as a job."
+            )
+            % {"projects": len(projects), "days": form.period().days},
+            409,
+        )
+    return quota_views.export_usage(request)
+
+
 app_name = "api"
 urlpatterns = [
     path("operations/", list_operations, name="list-operations"),
@@ -380,4 +445,6 @@ urlpatterns = [
     path("hosts/<str:host>/evacuate/", evacuate_host, name="evacuate-host"),
     path("servers/<str:server_id>/live-migrate/", live_migrate_server, name="live-migrate-server"),
     path("servers/<str:server_id>/migrate/", migrate_server, name="migrate-server"),
+    path("quotas/bulk/", apply_quotas, name="apply-quotas"),
+    path("usage.csv", usage_csv, name="usage-csv"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,10 @@ from portal.errors import Rejected
 from portal.gateways import override
 from portal.models import Operation
 from portal.tests.fake_keystone import FakeKeystone
+from projects.gateway import ProjectsGateway
+from projects.tests.fakes import FakeProjectsGateway
+from quotas.gateway import QuotasGateway
+from quotas.tests.fakes import FakeQuotasGateway, FakeServer
 
 pytestmark = pytest.mark.django_db
 Headers = dict[str, str]
@@ -317,3 +321,87 @@ def test_cancel_a_job_once(ks: FakeKeystone) -> None:
     assert refused.status_code == 404
     other.refresh_from_db()
     assert other.state == "queued"
+
+
+# --- quotas and usage -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def quota_cloud() -> Iterator[FakeQuotasGateway]:
+    """demo runs one server (2 vCPUs) since three days ago; the projects fake names them."""
+    quotas = FakeQuotasGateway()
+    started = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC) - timedelta(days=3)
+    quotas.servers = [FakeServer("p-demo", "i-a", "web-a", started, vcpus=2)]
+    with override(ProjectsGateway, FakeProjectsGateway()), override(QuotasGateway, quotas):
+        yield quotas
+
+
+def test_bulk_quotas_start_the_same_job_as_the_page(
+    ks: FakeKeystone, quota_cloud: FakeQuotasGateway
+) -> None:
+    client, headers = Client(), auth(token_for(ks, "admin"))
+    started = client.post(
+        "/api/v1/quotas/bulk/",
+        json.dumps({"projects": ["p-demo", "p-study1"], "compute__instances": 7}),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert started.status_code == 202, started.content
+    op = Operation.objects.get(kind="apply_quotas")
+    assert started["Location"] == f"/api/v1/operations/{op.pk}/"
+    assert op.params == {
+        "projects": [["p-demo", "demo"], ["p-study1", "study1"]],
+        "values": {"compute": {"instances": 7}},
+    }
+    unknown = client.post(
+        "/api/v1/quotas/bulk/",
+        {"projects": "p-nowhere", "compute__instances": "5"},
+        headers=headers,
+    )
+    assert unknown.status_code == 400 and body(unknown)["field"] == "projects"
+    empty = client.post("/api/v1/quotas/bulk/", {"projects": "p-demo"}, headers=headers)
+    assert body(empty) == {"error": "Enter at least one quota to apply.", "field": None}
+    member = client.post("/api/v1/quotas/bulk/", headers=auth(token_for(ks, "member")))
+    assert member.status_code == 403 and Operation.objects.count() == 1
+
+
+def csv_of(response: Any) -> str:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return b"".join(response.streaming_content).decode()
+
+
+def test_usage_csv_is_the_browsers_export(
+    admin_client: Client,
+    member_client: Client,
+    ks: FakeKeystone,
+    quota_cloud: FakeQuotasGateway,
+    settings: Any,
+) -> None:
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    period = {"start": (yesterday - timedelta(days=2)).isoformat(), "end": yesterday.isoformat()}
+    client, admin, member = Client(), auth(token_for(ks, "admin")), auth(token_for(ks, "member"))
+    every = csv_of(client.get("/api/v1/usage.csv", period, headers=admin))
+    assert every == csv_of(admin_client.get("/quotas/admin/usage/export/", period))
+    assert "demo" in every and "144.00" in every  # 2 vCPUs x 72 hours
+    own = csv_of(client.get("/api/v1/usage.csv", {**period, "project": "p-demo"}, headers=member))
+    assert own == csv_of(member_client.get("/quotas/usage/export/", period))
+    assert "web-a" in own
+    summary = {**period, "project": "p-demo", "rows": "summary"}
+    assert csv_of(client.get("/api/v1/usage.csv", summary, headers=member)) == csv_of(
+        member_client.get("/quotas/usage/export/", {**period, "rows": "summary"})
+    )
+    other = client.get("/api/v1/usage.csv", {**period, "project": "p-study1"}, headers=member)
+    assert other.status_code == 403 and body(other)["field"] == "project"
+    everyone = client.get("/api/v1/usage.csv", period, headers=member)
+    assert everyone.status_code == 403 and "project=p-demo" in body(everyone)["error"]
+    backwards = {"start": period["end"], "end": period["start"]}
+    bad = client.get("/api/v1/usage.csv", backwards, headers=admin)
+    assert bad.status_code == 400
+    assert body(bad) == {
+        "error": "The end date must be on or after the start date.",
+        "field": "end",
+    }
+    settings.STACKDESK_USAGE_EXPORT_STREAM_LIMIT = 5
+    large = client.get("/api/v1/usage.csv", period, headers=admin)
+    assert large.status_code == 409 and "too much to stream" in body(large)["error"]

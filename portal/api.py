@@ -1,8 +1,10 @@
-"""The JSON API under /api/v1/ for operators who automate: the portal's own long jobs.
+"""The JSON API under /api/v1/ for operators who automate: the portal's own long jobs and
+its usage report (docs/api.md).
 
 OpenStack's APIs already offer every single-resource action the portal performs (docs/api.md
-maps each one); what only the portal has is its jobs. These views start them with the very
-forms, checks and tasks the HTML views use, and report them as JSON.
+maps each one); what only the portal has is its jobs (host drain and evacuation, followed
+migrations, quotas for many projects) and the usage CSV. These views start and read them with
+the very forms, checks, tasks and export views the HTML pages use, and answer in JSON.
 
 Authentication is the caller's own project-scoped Keystone token in `X-Auth-Token` (never a
 cookie: a request with only a session cookie is 401, which is also why the views are

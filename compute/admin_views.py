@@ -175,7 +175,7 @@ def admin_hypervisors(request: PortalRequest) -> HttpResponse:
 # --- compute services and host jobs ----------------------------------------------------------
 
 
-def _compute_service(gw: AdminGateway, *, host: str = "", service_id: str = "") -> ComputeService:
+def compute_service(gw: AdminGateway, *, host: str = "", service_id: str = "") -> ComputeService:
     for service in gw.list_services("nova-compute"):
         if (host and service.host == host) or (service_id and service.id == service_id):
             return service
@@ -238,7 +238,7 @@ def update_service_forced_down(request: PortalRequest, service_id: str) -> HttpR
 @admin_required
 def disable_service(request: PortalRequest, service_id: str) -> HttpResponse:
     gw = _gw(request)
-    service = _compute_service(gw, service_id=service_id)
+    service = compute_service(gw, service_id=service_id)
     form = af.DisableServiceForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -260,7 +260,7 @@ def disable_service(request: PortalRequest, service_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @admin_required
 def drain_host(request: PortalRequest, host: str) -> HttpResponse:
-    service = _compute_service(_gw(request), host=host)
+    service = compute_service(_gw(request), host=host)
     form = af.DrainHostForm(_posted(request), concurrency=tasks.DRAIN_CONCURRENCY)
     if request.method == "POST" and form.is_valid():
         op = start_operation(
@@ -294,7 +294,7 @@ def drain_host(request: PortalRequest, host: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @admin_required
 def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
-    service = _compute_service(_gw(request), host=host)
+    service = compute_service(_gw(request), host=host)
     form = af.HostJobForm(_posted(request), concurrency=tasks.DRAIN_CONCURRENCY)
     refusal = h.evacuation_refusal(service)
     if refusal:  # said on GET too, on a bound form: it cannot be sent

@@ -46,7 +46,7 @@ from portal.gateways import gateway
 from portal.identity import API_CREDENTIAL, Identity, PortalRequest, me
 from portal.models import Operation
 from portal.operations import cancel_operation, start_operation
-from portal.views import _visible_operations
+from portal.views import visible_operations
 from projects.gateway import ProjectsGateway
 from quotas import catalog
 from quotas import tasks as quota_tasks
@@ -277,7 +277,7 @@ def list_operations(request: PortalRequest) -> HttpResponse:
 
 
 def _visible_operation(request: PortalRequest, pk: int) -> Operation:
-    op = Operation.objects.filter(_visible_operations(request), pk=pk).first()
+    op = Operation.objects.filter(visible_operations(request), pk=pk).first()
     if op is None:
         raise NotFound(_("There is no operation %(id)d.") % {"id": pk})
     return op
@@ -303,7 +303,7 @@ def cancel(request: PortalRequest, pk: int) -> HttpResponse:
 @api_view("POST", admin=True)
 def drain_host(request: PortalRequest, host: str) -> HttpResponse:
     """As compute.admin_views.drain_host: the same form, job and parameters."""
-    service = admin_views._compute_service(gateway(request, AdminGateway), host=host)
+    service = admin_views.compute_service(gateway(request, AdminGateway), host=host)
     form = bound_form(af.DrainHostForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
     if not form.is_valid():
         return form_error(form)
@@ -323,7 +323,7 @@ def drain_host(request: PortalRequest, host: str) -> HttpResponse:
 @api_view("POST", admin=True)
 def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
     """As compute.admin_views.evacuate_host: refused (409) unless the host is down."""
-    service = admin_views._compute_service(gateway(request, AdminGateway), host=host)
+    service = admin_views.compute_service(gateway(request, AdminGateway), host=host)
     form = bound_form(af.HostJobForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
     refusal = h.evacuation_refusal(service)
     if refusal:

@@ -177,7 +177,7 @@ def sign_out(request: PortalRequest) -> HttpResponse:
     return redirect("portal:sign-in")
 
 
-def _visible_operations(request: PortalRequest) -> Q:
+def visible_operations(request: PortalRequest) -> Q:
     identity = me(request)
     if identity.is_admin:
         return Q()
@@ -208,7 +208,7 @@ def admin_operations(request: PortalRequest) -> HttpResponse:
 @require_GET
 @login_required
 def operation(request: PortalRequest, pk: int) -> HttpResponse:
-    op = get_object_or_404(Operation.objects.filter(_visible_operations(request)), pk=pk)
+    op = get_object_or_404(Operation.objects.filter(visible_operations(request)), pk=pk)
     if request.htmx and not request.htmx.boosted:
         part = "card" if request.GET.get("part") == "card" else "row"
         template = f"portal/operation.html#{part}"
@@ -220,7 +220,7 @@ def operation(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def cancel(request: PortalRequest, pk: int) -> HttpResponse:
-    op = get_object_or_404(Operation.objects.filter(_visible_operations(request)), pk=pk)
+    op = get_object_or_404(Operation.objects.filter(visible_operations(request)), pk=pk)
     if cancel_operation(op):
         messages.info(request, _("The job was cancelled."))
     else:

@@ -172,6 +172,56 @@ def admin_hypervisors(request: PortalRequest) -> HttpResponse:
     return render(request, "compute/admin/hypervisors.html", context)
 
 
+# --- the jobs the pages and the JSON API (portal/api.py) start ------------------------------
+
+
+def start_drain(
+    request: PortalRequest, service: ComputeService, form: af.DrainHostForm
+) -> Operation:
+    return start_operation(
+        request,
+        tasks.drain_host,
+        kind="drain_host",
+        title=tasks.DRAIN_TITLE,
+        target=service.host,
+        target_name=service.host,
+        params={k: form.cleaned_data[k] for k in ("concurrency", "active", "stopped", "reason")},
+        delegate=True,
+    )
+
+
+def start_evacuation(
+    request: PortalRequest, service: ComputeService, form: af.HostJobForm
+) -> Operation:
+    return start_operation(
+        request,
+        tasks.evacuate_host,
+        kind="evacuate_host",
+        title=tasks.EVACUATE_TITLE,
+        target=service.host,
+        target_name=service.host,
+        params={"concurrency": form.cleaned_data["concurrency"]},
+        delegate=True,
+    )
+
+
+def start_server_move(request: PortalRequest, server: Server, form: af.TargetHostForm) -> Operation:
+    """A live migration (LiveMigrateForm) or a cold one; no host: the scheduler chooses."""
+    live = isinstance(form, af.LiveMigrateForm)
+    params: dict[str, Any] = {"host": form.cleaned_data["host"]}
+    if isinstance(form, af.LiveMigrateForm):
+        params["block"] = form.block()
+    return start_operation(
+        request,
+        tasks.live_migrate_server if live else tasks.migrate_server,
+        kind="live_migrate_server" if live else "migrate_server",
+        title=tasks.LIVE_MIGRATE_TITLE if live else tasks.MIGRATE_TITLE,
+        target=server.id,
+        target_name=server.name,
+        params=params,
+    )
+
+
 # --- compute services and host jobs ----------------------------------------------------------
 
 
@@ -263,19 +313,7 @@ def drain_host(request: PortalRequest, host: str) -> HttpResponse:
     service = compute_service(_gw(request), host=host)
     form = af.DrainHostForm(_posted(request), concurrency=tasks.DRAIN_CONCURRENCY)
     if request.method == "POST" and form.is_valid():
-        op = start_operation(
-            request,
-            tasks.drain_host,
-            kind="drain_host",
-            title=tasks.DRAIN_TITLE,
-            target=service.host,
-            target_name=service.host,
-            params={
-                k: form.cleaned_data[k] for k in ("concurrency", "active", "stopped", "reason")
-            },
-            delegate=True,
-        )
-        return _go(request, operation_url(op))
+        return _go(request, operation_url(start_drain(request, service, form)))
     return _form_page(
         request,
         form,
@@ -303,17 +341,7 @@ def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
         form.is_valid()
         form.add_error(None, refusal)
     elif request.method == "POST" and form.is_valid():
-        op = start_operation(
-            request,
-            tasks.evacuate_host,
-            kind="evacuate_host",
-            title=tasks.EVACUATE_TITLE,
-            target=service.host,
-            target_name=service.host,
-            params={"concurrency": form.cleaned_data["concurrency"]},
-            delegate=True,
-        )
-        return _go(request, operation_url(op))
+        return _go(request, operation_url(start_evacuation(request, service, form)))
     return _form_page(
         request,
         form,
@@ -542,19 +570,7 @@ def _server_moves(
     form_class = af.LiveMigrateForm if live else af.TargetHostForm
     form = form_class(_posted(request), choices=choices)
     if request.method == "POST" and form.is_valid():
-        params: dict[str, Any] = {"host": form.cleaned_data["host"]}
-        if isinstance(form, af.LiveMigrateForm):
-            params["block"] = form.block()
-        op = start_operation(
-            request,
-            tasks.live_migrate_server if live else tasks.migrate_server,
-            kind="live_migrate_server" if live else "migrate_server",
-            title=tasks.LIVE_MIGRATE_TITLE if live else tasks.MIGRATE_TITLE,
-            target=server.id,
-            target_name=server.name,
-            params=params,
-        )
-        return _go(request, operation_url(op))
+        return _go(request, operation_url(start_server_move(request, server, form)))
     names = {"name": server.name, "host": server.host or "—"}
     return _form_page(
         request,

@@ -45,14 +45,12 @@ from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected, Sign
 from portal.gateways import gateway
 from portal.identity import API_CREDENTIAL, Identity, PortalRequest, me
 from portal.models import Operation
-from portal.operations import cancel_operation, start_operation
+from portal.operations import cancel_operation
 from portal.views import visible_operations
+from projects import admin_views as project_admin
 from projects.gateway import ProjectsGateway
-from quotas import catalog
-from quotas import tasks as quota_tasks
 from quotas import views as quota_views
 from quotas.forms import BulkQuotaForm, UsageRangeForm
-from quotas.gateway import QuotasGateway
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 CACHE_PREFIX = "stackdesk:api-token:"
@@ -302,45 +300,25 @@ def cancel(request: PortalRequest, pk: int) -> HttpResponse:
 
 @api_view("POST", admin=True)
 def drain_host(request: PortalRequest, host: str) -> HttpResponse:
-    """As compute.admin_views.drain_host: the same form, job and parameters."""
+    """As compute.admin_views.drain_host: the same form and job."""
     service = admin_views.compute_service(gateway(request, AdminGateway), host=host)
     form = bound_form(af.DrainHostForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
     if not form.is_valid():
         return form_error(form)
-    op = start_operation(
-        request,
-        tasks.drain_host,
-        kind="drain_host",
-        title=tasks.DRAIN_TITLE,
-        target=service.host,
-        target_name=service.host,
-        params={k: form.cleaned_data[k] for k in ("concurrency", "active", "stopped", "reason")},
-        delegate=True,
-    )
-    return accepted(op)
+    return accepted(admin_views.start_drain(request, service, form))
 
 
 @api_view("POST", admin=True)
 def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
     """As compute.admin_views.evacuate_host: refused (409) unless the host is down."""
     service = admin_views.compute_service(gateway(request, AdminGateway), host=host)
-    form = bound_form(af.HostJobForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
     refusal = h.evacuation_refusal(service)
     if refusal:
         raise ApiRefusal(refusal, 409)
+    form = bound_form(af.HostJobForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
     if not form.is_valid():
         return form_error(form)
-    op = start_operation(
-        request,
-        tasks.evacuate_host,
-        kind="evacuate_host",
-        title=tasks.EVACUATE_TITLE,
-        target=service.host,
-        target_name=service.host,
-        params={"concurrency": form.cleaned_data["concurrency"]},
-        delegate=True,
-    )
-    return accepted(op)
+    return accepted(admin_views.start_evacuation(request, service, form))
 
 
 def _move_server(request: PortalRequest, server_id: str, *, live: bool) -> HttpResponse:
@@ -348,25 +326,12 @@ def _move_server(request: PortalRequest, server_id: str, *, live: bool) -> HttpR
     checked against the usable ones, with the reason when it cannot take the server."""
     gw = gateway(request, AdminGateway)
     server = gw.get_server(server_id)
-    data = _body(request)
-    choices = admin_views.host_choices(gw, server) if data.get("host") else []
+    choices = admin_views.host_choices(gw, server) if _body(request).get("host") else []
     form_class = af.LiveMigrateForm if live else af.TargetHostForm
     form = bound_form(form_class, request, choices=choices)
     if not form.is_valid():
         return form_error(form)
-    params: dict[str, Any] = {"host": form.cleaned_data["host"]}
-    if isinstance(form, af.LiveMigrateForm):
-        params["block"] = form.block()
-    op = start_operation(
-        request,
-        tasks.live_migrate_server if live else tasks.migrate_server,
-        kind="live_migrate_server" if live else "migrate_server",
-        title=tasks.LIVE_MIGRATE_TITLE if live else tasks.MIGRATE_TITLE,
-        target=server.id,
-        target_name=server.name,
-        params=params,
-    )
-    return accepted(op)
+    return accepted(admin_views.start_server_move(request, server, form))
 
 
 @api_view("POST", admin=True)
@@ -385,24 +350,10 @@ def migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
 @api_view("POST", admin=True)
 def apply_quotas(request: PortalRequest) -> HttpResponse:
     """As projects.admin_views.apply_quotas: one quota set for several projects, as a job."""
-    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
-    projects = pgw.list_projects()
-    services = [s for s in catalog.SERVICE_TYPES if qgw.has_service(catalog.SERVICE_TYPES[s])]
-    choices = [(p.id, p.name) for p in projects]
-    form = bound_form(BulkQuotaForm, request, services=services, projects=choices)
+    form = bound_form(BulkQuotaForm, request, **project_admin.bulk_quota_choices(request))
     if not form.is_valid():
         return form_error(form)
-    names = dict(choices)
-    chosen = [[pid, names[pid]] for pid in form.cleaned_data["projects"]]
-    op = start_operation(
-        request,
-        quota_tasks.apply_quotas,
-        kind="apply_quotas",
-        title=quota_tasks.APPLY_TITLE,
-        target_name=", ".join(name for _pid, name in chosen)[:255],
-        params={"projects": chosen, "values": form.values()},
-    )
-    return accepted(op)
+    return accepted(project_admin.start_bulk_quotas(request, form))
 
 
 @api_view("GET")

@@ -18,6 +18,7 @@ from portal.errors import Rejected
 from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me
+from portal.models import Operation
 from portal.operations import start_operation
 from projects.forms import (
     AssignRoleForm,
@@ -308,25 +309,32 @@ def update_quotas(request: PortalRequest, project_id: str) -> HttpResponse:
     return render(request, "projects/quotas.html", context, status=400 if form.errors else 200)
 
 
+def bulk_quota_choices(request: PortalRequest) -> dict[str, Any]:
+    """BulkQuotaForm's choices: the cloud's quota services and every project."""
+    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
+    services = [s for s in catalog.SERVICE_TYPES if qgw.has_service(catalog.SERVICE_TYPES[s])]
+    return {"services": services, "projects": [(p.id, p.name) for p in pgw.list_projects()]}
+
+
+def start_bulk_quotas(request: PortalRequest, form: BulkQuotaForm) -> Operation:
+    """The apply_quotas job (the page's and the JSON API's): one quota set, several projects."""
+    chosen = [[pid, form.project_names[pid]] for pid in form.cleaned_data["projects"]]
+    return start_operation(
+        request,
+        quota_tasks.apply_quotas,
+        kind="apply_quotas",
+        title=quota_tasks.APPLY_TITLE,
+        target_name=", ".join(name for _pid, name in chosen)[:255],
+        params={"projects": chosen, "values": form.values()},
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @admin_required
 def apply_quotas(request: PortalRequest) -> HttpResponse:
-    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
-    projects = pgw.list_projects()
-    services = [s for s in catalog.SERVICE_TYPES if qgw.has_service(catalog.SERVICE_TYPES[s])]
-    choices = [(p.id, p.name) for p in projects]
-    form = BulkQuotaForm(request.POST or None, services=services, projects=choices)
+    form = BulkQuotaForm(request.POST or None, **bulk_quota_choices(request))
     if request.method == "POST" and form.is_valid():
-        names = dict(choices)
-        chosen = [[pid, names[pid]] for pid in form.cleaned_data["projects"]]
-        op = start_operation(
-            request,
-            quota_tasks.apply_quotas,
-            kind="apply_quotas",
-            title=quota_tasks.APPLY_TITLE,
-            target_name=", ".join(name for _pid, name in chosen)[:255],
-            params={"projects": chosen, "values": form.values()},
-        )
+        op = start_bulk_quotas(request, form)
         return redirect("quotas:show-quota-job", op.pk)
     return render(
         request, "projects/bulk_quotas.html", {"form": form}, status=400 if form.errors else 200

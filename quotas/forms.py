@@ -130,6 +130,7 @@ class BulkQuotaForm(QuotaValuesForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, services=services, required=False, **kwargs)
+        self.project_names = dict(projects)
         self.fields["projects"] = forms.MultipleChoiceField(
             label=gettext_lazy("Projects"),
             choices=list(projects),

@@ -22,7 +22,6 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -42,7 +41,7 @@ from compute.gateway import (
     VolumeService,
 )
 from compute.hints import explain
-from compute.views import ServerRow, image_label
+from compute.views import ServerRow, image_label, menu_of_gone_server
 from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
 from portal.forms import PortalForm
@@ -499,10 +498,7 @@ def admin_server_actions(request: PortalRequest, server_id: str) -> HttpResponse
     try:
         server = gw.get_server(server_id)
     except NotFound:
-        gone = _("This instance no longer exists.")
-        return HttpResponse(
-            format_html('<li><span class="dropdown-item-text">{}</span></li>', gone)
-        )
+        return menu_of_gone_server()
     actions = admin_actions(server) + acts.available_actions(server, gw.has_volumes())
     row = AdminServerRow(server, "", actions, admin=True)
     return render(request, "compute/servers.html#menu", {"row": row})

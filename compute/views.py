@@ -215,6 +215,12 @@ def server_row(request: PortalRequest, server_id: str) -> HttpResponse:
     return render(request, "compute/servers.html#row", context, status=status)
 
 
+def menu_of_gone_server() -> HttpResponse:
+    """A row's menu opened after its server was deleted (here or by someone else)."""
+    gone = _("This instance no longer exists.")
+    return HttpResponse(format_html('<li><span class="dropdown-item-text">{}</span></li>', gone))
+
+
 @require_GET
 @login_required
 def server_actions(request: PortalRequest, server_id: str) -> HttpResponse:
@@ -223,10 +229,7 @@ def server_actions(request: PortalRequest, server_id: str) -> HttpResponse:
     try:
         server = gw.get_server(server_id)
     except NotFound:
-        gone = _("This instance no longer exists.")
-        return HttpResponse(
-            format_html('<li><span class="dropdown-item-text">{}</span></li>', gone)
-        )
+        return menu_of_gone_server()
     row = ServerRow(server, "", acts.available_actions(server, gw.has_volumes()))
     return render(request, "compute/servers.html#menu", {"row": row})
 

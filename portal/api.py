@@ -118,17 +118,8 @@ def validated_identity(where: cloud.Cloud, token: str) -> tuple[Identity, dict[s
         identity, body = Identity.from_session(cached["identity"]), cached["body"]
     else:
         scoped = cloud.validate_token(where, token)
-        identity = Identity(
-            cloud_key=where.key,
-            user_id=scoped.user_id,
-            user_name=scoped.user_name,
-            user_domain=scoped.user_domain,
-            project_id=scoped.project_id,
-            project_name=scoped.project_name,
-            roles=scoped.roles,
-            expires_at=scoped.expires_at,
-            projects=(cloud.ProjectRef(scoped.project_id, scoped.project_name, ""),),
-        )
+        project = cloud.ProjectRef(scoped.project_id, scoped.project_name, "")
+        identity = Identity.of(where, scoped, [project])
         body = scoped.body
         lifetime = (identity.expires_at - _margin() - timezone.now()).total_seconds()
         if lifetime >= 1:

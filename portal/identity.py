@@ -9,7 +9,7 @@ a template, JavaScript, a log line or the broker.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -61,6 +61,23 @@ class Identity:
         return data
 
     @classmethod
+    def of(
+        cls, where: cloud.Cloud, scoped: cloud.ScopedToken, projects: Iterable[cloud.ProjectRef]
+    ) -> Identity:
+        """Who a project-scoped token says the caller is (a sign-in, or an API token)."""
+        return cls(
+            cloud_key=where.key,
+            user_id=scoped.user_id,
+            user_name=scoped.user_name,
+            user_domain=scoped.user_domain,
+            project_id=scoped.project_id,
+            project_name=scoped.project_name,
+            roles=scoped.roles,
+            expires_at=scoped.expires_at,
+            projects=tuple(projects),
+        )
+
+    @classmethod
     def from_session(cls, data: dict[str, Any]) -> Identity:
         return cls(
             cloud_key=data["cloud_key"],
@@ -97,17 +114,7 @@ def start_session(
     unscoped_token: str,
 ) -> Identity:
     """Store a fresh sign-in (or a project switch) in a new session key (no fixation)."""
-    identity = Identity(
-        cloud_key=where.key,
-        user_id=scoped.user_id,
-        user_name=scoped.user_name,
-        user_domain=scoped.user_domain,
-        project_id=scoped.project_id,
-        project_name=scoped.project_name,
-        roles=scoped.roles,
-        expires_at=scoped.expires_at,
-        projects=tuple(projects),
-    )
+    identity = Identity.of(where, scoped, projects)
     request.session.pop(SESSION_PENDING, None)
     request.session.cycle_key()
     request.session[SESSION_IDENTITY] = identity.to_session()

@@ -96,7 +96,8 @@ def test_network_journey(
         name="was-1",
         flavor_id=sdk.compute.find_flavor("m1.nano").id,
         image_id=image.id,
-        networks=[{"uuid": sdk.network.find_network("was-net").id}],
+        # On was-a, the subnet the router reaches (Neutron could pick either subnet).
+        networks=[{"uuid": sdk.network.find_network("was-net").id, "fixed_ip": "172.31.0.20"}],
     )
     sdk.compute.wait_for_server(server, status="ACTIVE", wait=180)
     page.get_by_role("link", name="Floating IPs", exact=True).click()

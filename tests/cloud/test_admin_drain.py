@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -33,21 +32,12 @@ from openstack import exceptions
 from compute import hosts as h
 from portal.crypto import unseal
 from portal.models import Operation
+from tests.cloud.waiting import wait_for
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]
 HOSTS = ("compute1", "compute2", "compute3")
 DRAIN_FORM = {"concurrency": "2", "active": "live", "stopped": "cold", "reason": ""}
-
-
-def wait_for(check: Any, timeout: float = 180, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def emptiest_host(admin: Any) -> str:

@@ -8,7 +8,6 @@ with the admin role; the one host this test disables is enabled again in `finall
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from html import unescape
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 from django.test import Client
 
 from portal.models import Operation
+from tests.cloud.waiting import wait_for
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]
 HTMX = {"HX-Request": "true"}
@@ -25,16 +25,6 @@ HTMX = {"HX-Request": "true"}
 
 def text(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def wait_for(check: Any, timeout: float = 120, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def finished(op_id: int, timeout: float = 180) -> Operation:
@@ -129,7 +119,8 @@ def test_live_and_cold_migration_through_the_admin_pages(
     client.post(f"/compute/servers/{server_id}/resize/confirm/", {"next": "/"})
     wait_for(
         lambda: tenant.conn.compute.get_server(server_id).status == "ACTIVE",
-        what="ACTIVE after confirm",
+        120,
+        "ACTIVE after confirm",
     )
     assert host_of(sdk_admin, server_id) == cold_host
 

@@ -24,6 +24,7 @@ from django.test import Client
 from compute.gateway import ComputeGateway, LaunchSpec, Nic, Server
 from compute.hints import explain
 from portal.errors import Rejected
+from tests.cloud.waiting import wait_for
 from tests.conftest import page_errors
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]
@@ -42,16 +43,6 @@ def settled(gw: ComputeGateway, server_id: str, timeout: float = 180) -> Server:
         if not server.is_transitional or time.monotonic() > deadline:
             return server
         time.sleep(0.5)
-
-
-def wait_for(check: Any, timeout: float = 90, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def network(conn: Any, name: str, cidr: str) -> tuple[Any, Any]:

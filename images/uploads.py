@@ -168,6 +168,9 @@ def write_chunk(
     """
     if not upload.is_open:
         raise ChunkRefused(_("This upload is over."), 410)
+    if offset < 0:
+        # os.pwrite refuses a negative position with EINVAL: refuse it before the file opens.
+        raise ChunkRefused(_("X-Upload-Offset must be 0 or more."), 400)
     if offset > upload.received:
         raise ChunkRefused(_("Chunk out of order: send from byte %(n)d.") % {"n": upload.received})
     if length <= 0 or offset + length > upload.size or length > 4 * chunk_bytes():

@@ -151,8 +151,16 @@ def this_month(today: date) -> tuple[date, date]:
     return today.replace(day=1), today
 
 
+# OpenStack's first release (Austin) came out in October 2010: no cloud has usage before
+# 2010. The bound also keeps every date to four-digit years, which is all Nova parses (a year
+# below 1000 is written "1-01-01", Nova refuses it, and a streamed CSV would break after its
+# header line).
+EARLIEST_USAGE_DATE = date(2010, 1, 1)
+
+
 class UsageRangeForm(PortalForm):
-    """The usage report's period: whole UTC days, from <= to, nothing after today."""
+    """The usage report's period: whole UTC days from 2010 on, from <= to, nothing after
+    today. Every date is checked here, before a page is read or a CSV starts."""
 
     start = forms.DateField(
         label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
@@ -165,14 +173,21 @@ class UsageRangeForm(PortalForm):
         if not data or not ({"start", "end"} & set(data)):
             data = {"start": first.isoformat(), "end": last.isoformat()}
         super().__init__(data, **kwargs)
-        self.fields["end"].widget.attrs["max"] = today.isoformat()
-        self.fields["start"].widget.attrs["max"] = today.isoformat()
+        for name in ("start", "end"):
+            self.fields[name].widget.attrs["min"] = EARLIEST_USAGE_DATE.isoformat()
+            self.fields[name].widget.attrs["max"] = today.isoformat()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         today = timezone.now().date()
-        if end is not None and end > today:
+        earliest = _("Enter a date on or after %(date)s.") % {"date": EARLIEST_USAGE_DATE}
+        if start is not None and start < EARLIEST_USAGE_DATE:
+            self.add_error("start", earliest)
+            start = None
+        if end is not None and end < EARLIEST_USAGE_DATE:
+            self.add_error("end", earliest)
+        elif end is not None and end > today:
             self.add_error("end", _("The end date cannot be in the future."))
         elif start is not None and end is not None and end < start:
             self.add_error("end", _("The end date must be on or after the start date."))

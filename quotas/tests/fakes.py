@@ -20,6 +20,7 @@ from quotas.gateway import (
     UsagePage,
     Volume,
     VolumePage,
+    _nova_param,
 )
 
 NOVA_DEFAULTS = {
@@ -205,6 +206,13 @@ class FakeQuotasGateway(QuotasGateway):
         limit: int,
         marker: str | None,
     ) -> UsagePage:
+        for moment in (start, end):
+            # Nova reads the time the gateway writes with strptime: four-digit years only.
+            written = _nova_param(moment)
+            try:
+                datetime.strptime(written, "%Y-%m-%dT%H:%M:%S.%f")  # noqa: DTZ007 (as Nova)
+            except ValueError:
+                raise Rejected(f"Invalid datetime string: {written}", 400) from None
         if not start < end:
             raise Rejected(
                 "Invalid start time. The start time cannot occur after the end time.", 400

@@ -134,6 +134,8 @@ def test_default_period_is_this_month(admin_client: Client, cloud: FakeQuotasGat
         ),
         ({"start": "yesterday", "end": TODAY.isoformat()}, "Enter a valid date."),
         ({"start": "", "end": TODAY.isoformat()}, "This field is required."),
+        ({"start": "0001-01-01", "end": TODAY.isoformat()}, "Enter a date on or after 2010-01-01."),
+        ({"start": "0999-12-31", "end": "2009-12-31"}, "Enter a date on or after 2010-01-01."),
     ],
 )
 def test_bad_periods_are_refused_at_the_field(
@@ -231,6 +233,23 @@ def test_project_csv_with_a_bad_period_goes_back_to_the_overview(
 ) -> None:
     response = member_client.get(PROJECT_CSV, {"start": "2026-02-10", "end": "2026-02-01"})
     assert response.status_code == 302 and response["Location"] == "/project/overview/"
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "0999-06-30", "2009-12-31"])
+def test_a_period_before_2010_is_refused_before_any_csv_starts(
+    admin_client: Client, member_client: Client, cloud: FakeQuotasGateway, start: str
+) -> None:
+    """A year below 1000 used to give a 200 and a CSV cut off after its header line (Nova
+    refused the three-digit year only once the stream had started)."""
+    period = {"start": start, "end": TODAY.isoformat()}
+    refused = admin_client.get(ADMIN_CSV, period)
+    assert refused.status_code == 400 and not refused.streaming
+    assert "Enter a date on or after 2010-01-01." in page_errors(html(refused))
+    own = member_client.get(PROJECT_CSV, period)
+    assert own.status_code == 302 and own["Location"] == "/project/overview/"
+    summary = member_client.get(PROJECT_CSV, period | {"rows": "summary"})
+    assert summary.status_code == 302
+    assert cloud.calls == 0  # refused before any usage was read
 
 
 # --- large exports run as a job ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from compute import gateway as g
 from portal.forms import PortalForm
+from portal.validators import cloud_text
 
 PAGE_SIZES = (20, 50, 100)
 STATUSES = (
@@ -44,8 +45,9 @@ SORTS = (
     ("key_name", _("Key pair")),
 )
 
-# Nova accepts any printable name without leading/trailing spaces, up to 255 characters.
-server_name = forms.CharField(label=_("Instance name"), max_length=255)
+# Nova accepts any printable name of the Basic Multilingual Plane without leading/trailing
+# spaces, up to 255 characters.
+server_name = forms.CharField(label=_("Instance name"), max_length=255, validators=[cloud_text])
 
 keypair_name_validator = RegexValidator(
     r"^[A-Za-z0-9 _.@-]+$",
@@ -62,7 +64,7 @@ def _ip_filter(value: str) -> str:
 class ServerFilterForm(PortalForm):
     """The servers list's GET form: filter, sort, and marker paging."""
 
-    name = forms.CharField(label=_("Name"), max_length=255, required=False)
+    name = forms.CharField(label=_("Name"), max_length=255, required=False, validators=[cloud_text])
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -113,7 +115,11 @@ class ServerFilterForm(PortalForm):
 class UpdateServerForm(PortalForm):
     name = server_name
     description = forms.CharField(
-        label=_("Description"), max_length=255, required=False, widget=forms.Textarea({"rows": 2})
+        label=_("Description"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea({"rows": 2}),
+        validators=[cloud_text],
     )
     security_groups = forms.MultipleChoiceField(
         label=_("Security groups"), required=False, widget=forms.CheckboxSelectMultiple
@@ -127,7 +133,7 @@ class UpdateServerForm(PortalForm):
 
 
 class CreateServerImageForm(PortalForm):
-    name = forms.CharField(label=_("Snapshot name"), max_length=255)
+    name = forms.CharField(label=_("Snapshot name"), max_length=255, validators=[cloud_text])
 
 
 def _flavor_choices(flavors: list[g.Flavor]) -> list[tuple[str, str]]:
@@ -329,7 +335,7 @@ SERVER_GROUP_POLICIES = (
 
 
 class CreateServerGroupForm(PortalForm):
-    name = forms.CharField(label=_("Name"), max_length=255)
+    name = forms.CharField(label=_("Name"), max_length=255, validators=[cloud_text])
     policy = forms.ChoiceField(
         label=_("Policy"), choices=SERVER_GROUP_POLICIES, widget=forms.RadioSelect
     )
@@ -339,9 +345,15 @@ class CreateServerGroupForm(PortalForm):
 
 
 class CreateVolumeForm(PortalForm):
-    name = forms.CharField(label=_("Volume name"), max_length=255, required=False)
+    name = forms.CharField(
+        label=_("Volume name"), max_length=255, required=False, validators=[cloud_text]
+    )
     description = forms.CharField(
-        label=_("Description"), max_length=255, required=False, widget=forms.Textarea({"rows": 2})
+        label=_("Description"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea({"rows": 2}),
+        validators=[cloud_text],
     )
     size = forms.IntegerField(label=_("Size (GB)"), min_value=1, max_value=16384, initial=1)
     image = forms.ChoiceField(label=_("Source"), required=False)

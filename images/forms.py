@@ -15,6 +15,7 @@ from images.formats import ARCHITECTURES, CONTAINER_FORMATS, DISK_FORMATS
 from images.gateway import CORE_FIELDS, FORM_PROPERTIES, Image, ImageSpec, is_reserved
 from images.uploads import max_upload_bytes
 from portal.forms import PortalForm
+from portal.validators import INT32_MAX, cloud_text
 
 VISIBILITIES = [
     ("private", _("Private: this project only")),
@@ -57,20 +58,26 @@ def format_properties(pairs: tuple[tuple[str, str], ...]) -> str:
 class ImageFieldsForm(PortalForm):
     """What an image is, whatever its data: shared by create and edit."""
 
-    name = forms.CharField(label=_("Name"), max_length=255)
+    name = forms.CharField(label=_("Name"), max_length=255, validators=[cloud_text])
     description = forms.CharField(
         label=_("Description"),
         max_length=255,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[cloud_text],
     )
     disk_format = forms.ChoiceField(label=_("Disk format"), choices=DISK_FORMATS, initial="qcow2")
     container_format = forms.ChoiceField(
         label=_("Container format"), choices=CONTAINER_FORMATS, initial="bare"
     )
     architecture = forms.ChoiceField(label=_("Architecture"), choices=ARCHITECTURES, required=False)
-    min_disk = forms.IntegerField(label=_("Minimum disk (GB)"), min_value=0, initial=0)
-    min_ram = forms.IntegerField(label=_("Minimum RAM (MB)"), min_value=0, initial=0)
+    # Glance keeps both as a MySQL INT (and its API schema says so): at most 2**31 - 1.
+    min_disk = forms.IntegerField(
+        label=_("Minimum disk (GB)"), min_value=0, max_value=INT32_MAX, initial=0
+    )
+    min_ram = forms.IntegerField(
+        label=_("Minimum RAM (MB)"), min_value=0, max_value=INT32_MAX, initial=0
+    )
     visibility = forms.ChoiceField(label=_("Visibility"), choices=VISIBILITIES, initial="private")
     protected = forms.BooleanField(
         label=_("Protected (cannot be deleted until unprotected)"), required=False
@@ -80,6 +87,7 @@ class ImageFieldsForm(PortalForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "hw_disk_bus=virtio"}),
         help_text=_("One key=value per line, e.g. os_distro=ubuntu."),
+        validators=[cloud_text],
     )
 
     def __init__(self, *args: Any, is_admin: bool = False, **kwargs: Any) -> None:
@@ -131,6 +139,7 @@ class CreateImageForm(ImageFieldsForm):
         required=False,
         max_length=2048,
         help_text=_("The cloud downloads the image itself (http or https)."),
+        validators=[cloud_text],
     )
 
     field_order = ["name", "description", "source", "file", "url"]
@@ -212,7 +221,7 @@ class EditImageForm(ImageFieldsForm):
 
 
 class CreateVolumeForm(PortalForm):
-    name = forms.CharField(label=_("Volume name"), max_length=255)
+    name = forms.CharField(label=_("Volume name"), max_length=255, validators=[cloud_text])
     size = forms.IntegerField(label=_("Size (GB)"), min_value=1, max_value=16384)
 
     def __init__(self, *args: Any, image: Image, **kwargs: Any) -> None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from network.gateway import Network, Route, SecurityGroup, SecurityGroupRule, Subnet
 from portal.forms import PortalForm
+from portal.validators import cloud_text
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -110,7 +111,9 @@ IPV6_MODES = [
 
 
 class SubnetForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Subnet name"), max_length=255, required=False)
+    name = forms.CharField(
+        label=gettext_lazy("Subnet name"), max_length=255, required=False, validators=[cloud_text]
+    )
     cidr = forms.CharField(
         label=gettext_lazy("Network address (CIDR)"),
         max_length=64,
@@ -373,8 +376,12 @@ def subnet_initial(subnet: Subnet) -> dict[str, Any]:
 
 
 class NetworkForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Network name"), max_length=255)
-    description = forms.CharField(label=gettext_lazy("Description"), max_length=255, required=False)
+    name = forms.CharField(
+        label=gettext_lazy("Network name"), max_length=255, validators=[cloud_text]
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Description"), max_length=255, required=False, validators=[cloud_text]
+    )
     admin_state_up = forms.BooleanField(
         label=gettext_lazy("Enabled (admin state up)"), required=False, initial=True
     )
@@ -422,6 +429,7 @@ class ProviderNetworkForm(CreateNetworkForm):
         label=gettext_lazy("Physical network"),
         max_length=64,
         required=False,
+        validators=[cloud_text],
         help_text=gettext_lazy("Required for flat and VLAN networks (for example “public”)."),
     )
     provider_segmentation_id = forms.IntegerField(
@@ -502,7 +510,9 @@ class ProviderNetworkForm(CreateNetworkForm):
 
 
 class PortForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Port name"), max_length=255, required=False)
+    name = forms.CharField(
+        label=gettext_lazy("Port name"), max_length=255, required=False, validators=[cloud_text]
+    )
     subnet_id = forms.ChoiceField(label=gettext_lazy("Subnet"), required=False)
     ip_address = forms.CharField(
         label=gettext_lazy("Fixed IP address"),
@@ -518,7 +528,9 @@ class PortForm(PortalForm):
     admin_state_up = forms.BooleanField(
         label=gettext_lazy("Enabled (admin state up)"), required=False, initial=True
     )
-    description = forms.CharField(label=gettext_lazy("Description"), max_length=255, required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), max_length=255, required=False, validators=[cloud_text]
+    )
 
     def __init__(
         self,
@@ -591,7 +603,9 @@ def external_choices(networks: Iterable[Network]) -> list[tuple[str, str]]:
 
 
 class RouterForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Router name"), max_length=255)
+    name = forms.CharField(
+        label=gettext_lazy("Router name"), max_length=255, validators=[cloud_text]
+    )
     admin_state_up = forms.BooleanField(
         label=gettext_lazy("Enabled (admin state up)"), required=False, initial=True
     )
@@ -606,8 +620,12 @@ class RouterForm(PortalForm):
 
 
 class RouterUpdateForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Router name"), max_length=255)
-    description = forms.CharField(label=gettext_lazy("Description"), max_length=255, required=False)
+    name = forms.CharField(
+        label=gettext_lazy("Router name"), max_length=255, validators=[cloud_text]
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Description"), max_length=255, required=False, validators=[cloud_text]
+    )
     admin_state_up = forms.BooleanField(
         label=gettext_lazy("Enabled (admin state up)"), required=False
     )
@@ -725,12 +743,13 @@ class RouteForm(PortalForm):
 
 
 class SecurityGroupForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=255)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=255, validators=[cloud_text])
     description = forms.CharField(
         label=gettext_lazy("Description"),
         max_length=255,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[cloud_text],
     )
 
     def __init__(self, *args: Any, editing: SecurityGroup | None = None, **kwargs: Any) -> None:
@@ -854,7 +873,9 @@ class SecurityGroupRuleForm(PortalForm):
         help_text=gettext_lazy("For example 0.0.0.0/0 (anywhere) or 10.0.0.0/8. Empty: anywhere."),
     )
     remote_group_id = forms.ChoiceField(label=gettext_lazy("Remote security group"), required=False)
-    description = forms.CharField(label=gettext_lazy("Description"), max_length=255, required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), max_length=255, required=False, validators=[cloud_text]
+    )
 
     def __init__(
         self,
@@ -993,7 +1014,9 @@ class FloatingIPForm(PortalForm):
         required=False,
         help_text=gettext_lazy("Optional. Many clouds let only administrators choose the address."),
     )
-    description = forms.CharField(label=gettext_lazy("Description"), max_length=255, required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), max_length=255, required=False, validators=[cloud_text]
+    )
 
     def __init__(
         self,

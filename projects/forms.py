@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.forms import PortalForm
+from portal.validators import cloud_text
 from projects.gateway import Domain, Group, Project, Role, User
 
 NAME_MAX = 64  # Keystone's limit for project, user, group and role names is 64/255; keep 64
@@ -41,12 +42,13 @@ class _PasswordPair(PortalForm):
 
 
 class ProjectForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX, validators=[cloud_text])
     description = forms.CharField(
         label=gettext_lazy("Description"),
         required=False,
         max_length=255,
         widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[cloud_text],
     )
     domain_id = forms.ChoiceField(label=gettext_lazy("Domain"))
     enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False, initial=True)
@@ -67,8 +69,10 @@ class ProjectForm(PortalForm):
 
 
 class UserForm(_PasswordPair):
-    name = forms.CharField(label=gettext_lazy("User name"), max_length=NAME_MAX)
-    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False)
+    name = forms.CharField(
+        label=gettext_lazy("User name"), max_length=NAME_MAX, validators=[cloud_text]
+    )
+    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False, validators=[cloud_text])
     domain_id = forms.ChoiceField(label=gettext_lazy("Domain"))
     default_project_id = forms.ChoiceField(label=gettext_lazy("Primary project"), required=False)
     role_id = forms.ChoiceField(label=gettext_lazy("Role in the primary project"), required=False)
@@ -101,9 +105,13 @@ class UserForm(_PasswordPair):
 
 
 class UserEditForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("User name"), max_length=NAME_MAX)
-    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False)
-    description = forms.CharField(label=gettext_lazy("Description"), required=False, max_length=255)
+    name = forms.CharField(
+        label=gettext_lazy("User name"), max_length=NAME_MAX, validators=[cloud_text]
+    )
+    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False, validators=[cloud_text])
+    description = forms.CharField(
+        label=gettext_lazy("Description"), required=False, max_length=255, validators=[cloud_text]
+    )
     default_project_id = forms.ChoiceField(label=gettext_lazy("Primary project"), required=False)
 
     def __init__(self, *args: Any, projects: Sequence[Project], **kwargs: Any) -> None:
@@ -122,8 +130,10 @@ class PasswordForm(_PasswordPair):
 
 
 class GroupForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX)
-    description = forms.CharField(label=gettext_lazy("Description"), required=False, max_length=255)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX, validators=[cloud_text])
+    description = forms.CharField(
+        label=gettext_lazy("Description"), required=False, max_length=255, validators=[cloud_text]
+    )
     domain_id = forms.ChoiceField(label=gettext_lazy("Domain"))
 
     def __init__(self, *args: Any, domains: Sequence[Domain] | None, **kwargs: Any) -> None:
@@ -136,7 +146,7 @@ class GroupForm(PortalForm):
 
 
 class RoleForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX, validators=[cloud_text])
 
 
 class AssignRoleForm(PortalForm):
@@ -168,8 +178,10 @@ class GroupMemberForm(PortalForm):
 
 
 class AppCredentialForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=255)
-    description = forms.CharField(label=gettext_lazy("Description"), required=False, max_length=255)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=255, validators=[cloud_text])
+    description = forms.CharField(
+        label=gettext_lazy("Description"), required=False, max_length=255, validators=[cloud_text]
+    )
     expires_at = forms.DateTimeField(
         label=gettext_lazy("Expires (UTC)"),
         required=False,

@@ -31,7 +31,7 @@ from network.gateway import (
     ServerRef,
     Subnet,
 )
-from portal.errors import CloudError, NotFound, Rejected
+from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected
 
 PROJECT = "p-demo"
 OTHER_PROJECT = "p-study1"
@@ -88,6 +88,19 @@ class FakeNetworkGateway(NetworkGateway):
         self.calls += 1
         if name in self.refusals:
             raise self.refusals.pop(name)
+
+    @staticmethod
+    def _stored(attrs: dict[str, Any]) -> None:
+        """Neutron's MySQL tables are utf8 (three bytes a character): a character beyond U+FFFF
+        fails the INSERT, and Neutron answers 500."""
+        for key, value in attrs.items():
+            if isinstance(value, str) and any(ord(c) > 0xFFFF for c in value):
+                raise CloudUnavailable(
+                    f"Request Failed: internal server error while processing your request. "
+                    f'(pymysql.err.DataError) (1366, "Incorrect string value for column '
+                    f"'{key}'\")",
+                    500,
+                )
 
     def _quota(self, key: str, used: int) -> None:
         limit = self.limits[key]
@@ -290,6 +303,7 @@ class FakeNetworkGateway(NetworkGateway):
 
     def create_network(self, **attrs: Any) -> Network:
         self._call("create_network")
+        self._stored(attrs)
         project = attrs.pop("project_id", self.project_id)
         if project == self.project_id:
             self._quota("network", self._mine(self.networks))
@@ -313,6 +327,7 @@ class FakeNetworkGateway(NetworkGateway):
 
     def update_network(self, network_id: str, **attrs: Any) -> Network:
         self._call("update_network")
+        self._stored(attrs)
         network = replace(self._network(network_id), **attrs)
         self.networks[network_id] = network
         return network
@@ -353,6 +368,7 @@ class FakeNetworkGateway(NetworkGateway):
 
     def create_subnet(self, **attrs: Any) -> Subnet:
         self._call("create_subnet")
+        self._stored(attrs)
         network = self._network(attrs.pop("network_id"))
         self._quota("subnet", self._mine(self.subnets))
         cidr = ipaddress.ip_network(attrs["cidr"], strict=False)
@@ -428,6 +444,7 @@ class FakeNetworkGateway(NetworkGateway):
 
     def create_port(self, **attrs: Any) -> Port:
         self._call("create_port")
+        self._stored(attrs)
         self._quota("port", self._mine(self.ports))
         return self._new_port(attrs.pop("network_id"), self.project_id, **attrs)
 
@@ -472,6 +489,7 @@ class FakeNetworkGateway(NetworkGateway):
         self, name: str, is_admin_state_up: bool = True, external_network_id: str | None = None
     ) -> Router:
         self._call("create_router")
+        self._stored({"name": name})
         self._quota("router", self._mine(self.routers))
         ips = self._gateway_ips(external_network_id) if external_network_id else ()
         router = Router(
@@ -482,6 +500,7 @@ class FakeNetworkGateway(NetworkGateway):
 
     def update_router(self, router_id: str, **attrs: Any) -> Router:
         self._call("update_router")
+        self._stored(attrs)
         router = replace(self._router(router_id), **attrs)
         self.routers[router_id] = router
         return router
@@ -623,11 +642,13 @@ class FakeNetworkGateway(NetworkGateway):
 
     def create_security_group(self, name: str, description: str = "") -> SecurityGroup:
         self._call("create_security_group")
+        self._stored({"name": name, "description": description})
         self._quota("security_group", self._mine(self.groups))
         return self._add_group(name, description, self.project_id)
 
     def update_security_group(self, group_id: str, **attrs: Any) -> SecurityGroup:
         self._call("update_security_group")
+        self._stored(attrs)
         group = replace(self._group(group_id), **attrs)
         self.groups[group_id] = group
         return group
@@ -643,6 +664,7 @@ class FakeNetworkGateway(NetworkGateway):
 
     def create_security_group_rule(self, **attrs: Any) -> SecurityGroupRule:
         self._call("create_security_group_rule")
+        self._stored(attrs)
         group = self._group(attrs["security_group_id"])
         used = sum(len(g.rules) for g in self.groups.values() if g.project_id == self.project_id)
         self._quota("security_group_rule", used)
@@ -685,6 +707,7 @@ class FakeNetworkGateway(NetworkGateway):
         description: str = "",
     ) -> FloatingIP:
         self._call("create_floating_ip")
+        self._stored({"description": description})
         network = self._network(floating_network_id)
         if not network.is_router_external:
             raise Rejected(

@@ -23,6 +23,7 @@ from compute.gateway import (
     FlavorSpec,
     Hypervisor,
     Inventory,
+    Migration,
     Server,
 )
 
@@ -237,6 +238,7 @@ FAILED = "failed"
 SKIPPED = "skipped"
 OPEN = (PENDING, MIGRATING)
 DONE = (MOVED, VERIFY, FAILED, SKIPPED)
+UNSURE = "unsure"  # not an item's state: one look's two reads disagree, so look again
 
 LIVE = "live"
 COLD = "cold"
@@ -260,6 +262,33 @@ def plan_move(server: Server, active_mode: str, stopped_mode: str) -> tuple[str,
             return "", _("It is shut off, and this run leaves shut-off instances in place.")
         return COLD, ""
     return "", _("Nova cannot move an instance that is %(status)s.") % {"status": server.status}
+
+
+# Nova's statuses of a migration that put the instance on its new host: evacuation done,
+# live completed, cold finished (then confirmed).
+LANDED_MIGRATION = frozenset({"done", "completed", "finished", "confirmed"})
+
+
+def move_outcome(server: Server, migration: Migration | None, source: str) -> str:
+    """What one look at Nova says of a move off `source`, from the server and our migration
+    record: MIGRATING while Nova is at it; MOVED when the record says the move landed and
+    the server is on another host; FAILED when the record ended otherwise and the server is
+    still on its host; UNSURE when the two disagree or there is no record yet.
+
+    They are two reads, a moment apart, and Nova writes the server first: an evacuation's
+    instance is rebuilt (a stopped one stopped again, task state cleared) while its host is
+    still the old one; only then does Nova set the new host, and then mark the record done
+    (nova/compute/resource_tracker.py finish_evacuation). A server read just before that
+    and a record read just after look like a failure: look again."""
+    if server.task_state or (migration is not None and migration.is_running):
+        return MIGRATING
+    if migration is None:
+        return UNSURE  # Nova writes the record before it moves anything: a read behind it
+    moved = server.host != source
+    landed = migration.status in LANDED_MIGRATION
+    if moved != landed:
+        return UNSURE
+    return MOVED if moved else FAILED
 
 
 def new_item(server: Server, kind: str, reason: str = "") -> dict[str, object]:

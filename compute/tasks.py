@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from compute import hosts as h
-from compute.gateway import AdminGateway, ServerMigration, ServerQuery
+from compute.gateway import AdminGateway, Migration, Server, ServerMigration, ServerQuery
 from portal.errors import NotFound, Rejected
 from portal.gateways import job_gateway
 from portal.operations import Job, running
@@ -47,7 +47,9 @@ DRAIN_CONCURRENCY = int(getattr(settings, "STACKDESK_DRAIN_CONCURRENCY", 2))
 HOST_JOB_TIME_LIMIT = 24 * 3600
 # The instance action Nova records for each kind of move (os-instance-actions).
 NOVA_ACTIONS = {h.LIVE: "live-migration", h.COLD: "migrate", h.EVACUATE: "evacuate"}
-FAILED_MIGRATION = frozenset({"error", "failed", "cancelled", "aborted"})
+# How many looks a move whose server and migration record disagree gets before the
+# instance's host decides (at POLL_SECONDS apart: Nova has long settled by then).
+SETTLE_LOOKS = 10
 
 
 def pause(seconds: float) -> None:
@@ -67,30 +69,32 @@ def _finish(job: Job, item: dict[str, Any], state: str, reason: str = "", dest: 
     if dest:
         item["dest"] = dest
     if state == h.MOVED:
-        _log(job, item, _("moved to %(host)s") % {"host": dest})
+        moved = _("moved to %(host)s") % {"host": dest}
+        _log(job, item, f"{moved} — {reason}" if reason else moved)
     elif state == h.VERIFY:
         _log(job, item, _("on %(host)s, waiting for confirm or revert") % {"host": dest})
     else:
         _log(job, item, f"{state}: {reason}")
 
 
-def _nova_reason(gw: AdminGateway, item: dict[str, Any], status: str, host: str) -> str:
+def _nova_reason(gw: AdminGateway, item: dict[str, Any], server: Server) -> str:
     """Nova's own words for a failed move (the fault, or the failed action's events), then
     where the instance really is."""
-    reason = ""
-    try:
-        server = gw.get_server(item["id"])
-        reason = server.fault_message
-        if not reason:
-            wanted = NOVA_ACTIONS[item["kind"]]
+    reason = server.fault_message
+    if not reason:
+        wanted = NOVA_ACTIONS[item["kind"]]
+        try:
             action = next(
                 (a for a in gw.list_server_actions(item["id"]) if a.action == wanted), None
             )
             if action is not None:
                 reason = " ".join(gw.list_server_action_events(item["id"], action.request_id))
-    except (NotFound, Rejected):
-        pass
-    where = _("The instance is %(status)s on %(host)s.") % {"status": status, "host": host}
+        except (NotFound, Rejected):
+            pass
+    where = _("The instance is %(status)s on %(host)s.") % {
+        "status": server.status,
+        "host": server.host,
+    }
     if not reason:
         reason = _("Nova reported the migration as failed without a reason.")
     return f"{reason} {where}"
@@ -139,7 +143,11 @@ def _live_progress(gw: AdminGateway, item: dict[str, Any]) -> None:
 
 
 def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) -> None:
-    """Look at Nova for an instance marked migrating, and settle its state when Nova has."""
+    """Look at Nova for an instance marked migrating, and settle its state when Nova has.
+
+    Only a look whose two reads agree settles it (compute/hosts.py `move_outcome`): a
+    failure is said when a later look, read afresh, still shows it; a disagreement is looked
+    at again, up to SETTLE_LOOKS times, and then the instance's own host decides."""
     try:
         server = gw.get_server(item["id"])
     except NotFound:
@@ -153,28 +161,27 @@ def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) ->
     ours = [m for m in gw.list_migrations(server_id=item["id"]) if m.id not in item["known"]]
     migration = max(ours, key=lambda m: m.id) if ours else None
     progress = item.setdefault("progress", {})
-    if migration is None:
-        if server.task_state:
-            return  # Nova has it, its record is not written yet
-        if server.host != source:
-            _finish(job, item, h.MOVED, dest=server.host)
-        elif item["attempt"] != job.op.attempts:
-            # Marked by an attempt that died before Nova heard of it: ask now, once.
-            item.update(state=h.PENDING, known=[])
-            _log(job, item, _("the earlier attempt never reached Nova; moving it now"))
-        else:
-            _finish(job, item, h.FAILED, _nova_reason(gw, item, server.status, server.host))
+    if migration is not None:
+        item["migration_id"] = migration.id
+        progress["status"] = migration.status
+    elif not server.task_state and server.host == source and item["attempt"] != job.op.attempts:
+        # Marked by an attempt that died before Nova heard of it: ask now, once.
+        item.update(state=h.PENDING, known=[])
+        _log(job, item, _("the earlier attempt never reached Nova; moving it now"))
         return
-    item["migration_id"] = migration.id
-    progress["status"] = migration.status
-    if migration.is_running or server.task_state:
-        if item["kind"] == h.LIVE and migration.is_running:
+    outcome = h.move_outcome(server, migration, source)
+    if outcome == h.MIGRATING:
+        if item["kind"] == h.LIVE and migration is not None and migration.is_running:
             _live_progress(gw, item)
         return  # the next look needs only the server while Nova works
     progress.update(abortable=False, forceable=False)
-    if migration.status in FAILED_MIGRATION or server.host == source:
-        reason = _nova_reason(gw, item, server.status, server.host)
-        _finish(job, item, h.FAILED, reason)
+    if outcome != h.MOVED:
+        looks = item["doubts"] = int(item.get("doubts", 0)) + 1
+        if looks < 2 or (outcome == h.UNSURE and looks <= SETTLE_LOOKS):
+            return  # the next look, after a pause, reads both again
+        outcome = h.MOVED if server.host != source else h.FAILED
+    if outcome == h.FAILED:
+        _finish(job, item, h.FAILED, _nova_reason(gw, item, server))
     elif server.status == "VERIFY_RESIZE":
         if not item.get("confirm"):
             _finish(job, item, h.VERIFY, dest=server.host)
@@ -184,7 +191,23 @@ def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) ->
             _log(job, item, _("confirming the migration on %(host)s") % {"host": server.host})
         # else: Nova confirms in the background, without a task state
     else:
-        _finish(job, item, h.MOVED, dest=server.host)
+        _finish(job, item, h.MOVED, _landed_note(item, server, migration), server.host)
+
+
+def _landed_note(item: dict[str, Any], server: Server, migration: Migration | None) -> str:
+    """What the report says of an instance that is on its new host, beyond that it is."""
+    notes = []
+    if migration is None:
+        notes.append(_("Nova shows no migration record of it."))
+    elif migration.status not in h.LANDED_MIGRATION:
+        notes.append(
+            _("Nova's migration record says %(status)s, yet the instance is there.")
+            % {"status": migration.status}
+        )
+    if item["kind"] == h.EVACUATE and server.status == "SHUTOFF":
+        # Nova rebuilds a stopped instance stopped, and (microversion 2.95) any other too.
+        notes.append(_("It is SHUTOFF there: Nova leaves an evacuated instance stopped."))
+    return " ".join(notes)
 
 
 # --- the engine ------------------------------------------------------------------------------

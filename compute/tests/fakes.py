@@ -154,6 +154,9 @@ class FakeComputeGateway(ComputeGateway):
     def __init__(self, *, volumes: bool = True) -> None:  # no connection: nothing is real
         self.services_volumes = volumes
         self.calls: Counter[str] = Counter()
+        # method -> how many of its next calls Nova takes a step (settle) just before
+        # answering: time passing between two reads the caller makes one after the other
+        self.steps_before: Counter[str] = Counter()
         self.unavailable: set[str] = set()  # methods that fail as "cloud down"
         self.refusals: dict[str, Rejected] = {}  # methods refused (e.g. a 403 by policy)
         self.project_id = "p-demo"
@@ -180,6 +183,9 @@ class FakeComputeGateway(ComputeGateway):
 
     def _call(self, name: str) -> None:
         self.calls[name] += 1
+        if self.steps_before[name] > 0:
+            self.steps_before[name] -= 1
+            self.settle()
         if name in self.unavailable:
             raise CloudUnavailable(f"{name}: 503 Service Unavailable")
         if name in self.refusals:
@@ -856,14 +862,15 @@ class FakeComputeGateway(ComputeGateway):
 # migration records, and the health of other services. Moves behave like Nova's: the API
 # answers at once, and each `settle()` advances every migration one step (live: queued ->
 # running -> completed; cold: pre-migrating -> finished, then confirm or revert; evacuation:
-# accepted -> done). A move that cannot land ends in error with Nova's words in the
-# instance action's events, and the server stays where it was.
+# accepted -> pre-migrating -> done, where pre-migrating is Nova's window after the rebuild:
+# stopped again, no task state, still on the old host). A move that cannot land ends in error
+# with Nova's words in the instance action's events, and the server stays where it was.
 
 HOSTS = ("compute1", "compute2", "compute3")
 MOVE_STEPS = {
     "live-migration": ("queued", "running", "completed"),
     "migration": ("pre-migrating", "finished"),
-    "evacuation": ("accepted", "done"),
+    "evacuation": ("accepted", "pre-migrating", "done"),
 }
 
 
@@ -999,6 +1006,10 @@ class FakeAdminGateway(FakeComputeGateway, AdminGateway):
                 continue
             move.migration = replace(m, status=nxt, updated_at=_now())
             if nxt != steps[-1]:
+                if m.migration_type == "evacuation" and not move.fail:
+                    # Rebuilt, stopped, task state cleared; Nova sets the new host only next
+                    # (nova/compute/resource_tracker.py finish_evacuation).
+                    self._set(fs, task_state=None, vm_state="stopped", power_state=4)
                 continue
             if m.migration_type == "live-migration":
                 self._set(fs, host=m.dest_host, task_state=None, vm_state=move.prior[0])

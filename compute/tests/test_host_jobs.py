@@ -314,3 +314,82 @@ def test_evacuation_rebuilds_every_instance_elsewhere_once_the_host_is_down(
         assert moved.host != "compute1" and moved.status == "SHUTOFF"
     assert {m.migration.migration_type for m in cloud.moves} == {"evacuation"}
     assert op.step == "Moved 3, failed 0, skipped 0."
+
+
+def test_an_evacuation_nova_finishes_between_the_jobs_two_reads_is_reported_moved(
+    cloud: FakeAdminGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18, defect 7: the server is read in Nova's window after the rebuild (SHUTOFF,
+    no task state, still on the old host), and the migration record just after Nova set
+    the new host and marked it done. That pair is no failure: a second look settles it."""
+    stopped = [cloud.add_server(f"evac-{i}", vm_state="stopped") for i in range(2)]
+    cloud.set_service("compute1", forced_down=True)
+    looks = {"n": 0}
+
+    def pause(seconds: float) -> None:
+        cloud.settle()  # accepted -> pre-migrating: Nova's window
+        looks["n"] += 1
+        if looks["n"] == 1:
+            cloud.steps_before["list_migrations"] = 1  # -> done, between the two reads
+
+    monkeypatch.setattr(tasks, "pause", pause)
+    op = run(make_op("evacuate_host", "compute1", {"concurrency": 2}))
+    assert op.state == "succeeded", op.error
+    assert op.step == "Moved 2, failed 0, skipped 0."
+    items = {i["id"]: i for i in op.result["items"]}
+    for server in stopped:
+        landed = cloud.servers[server.id].server
+        assert landed.host != "compute1" and landed.status == "SHUTOFF"
+        item = items[server.id]
+        assert (item["state"], item["dest"]) == (h.MOVED, landed.host)
+        assert "Nova leaves an evacuated instance stopped" in item["reason"]
+        assert item["progress"]["status"] == "done"
+    assert any(
+        f"evac-0: moved to {items[stopped[0].id]['dest']} — It is SHUTOFF" in line[1]
+        for line in op.log
+    )
+    assert set(migrations_per_server(cloud).values()) == {1}
+
+
+def test_a_failed_evacuation_is_reported_with_novas_reason_once_a_second_look_agrees(
+    cloud: FakeAdminGateway, ticks: list[int]
+) -> None:
+    ok = cloud.add_server("evac-ok", vm_state="stopped")
+    failing = cloud.add_server("evac-bad", vm_state="stopped")
+    cloud.fail_moves[failing.id] = "Failed to rebuild: disk image unreadable"
+    cloud.set_service("compute1", forced_down=True)
+    op = run(make_op("evacuate_host", "compute1", {"concurrency": 2}))
+    assert op.state == "failed"
+    assert "1 of 2 instances could not be moved off compute1" in op.error
+    items = {i["id"]: i for i in op.result["items"]}
+    assert items[ok.id]["state"] == h.MOVED
+    bad = items[failing.id]
+    assert bad["state"] == h.FAILED and bad["progress"]["status"] == "error"
+    assert bad["reason"] == (
+        "Failed to rebuild: disk image unreadable The instance is SHUTOFF on compute1."
+    )
+    assert bad["doubts"] == 2  # said only when a fresh look showed the same
+    assert cloud.servers[failing.id].server.host == "compute1"
+
+
+def test_an_instance_on_its_new_host_is_moved_whatever_a_stuck_record_says(
+    cloud: FakeAdminGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nova can leave a live migration's record in error after the instance landed (a failed
+    clean-up on the source): the job looks again a bounded number of times, then reports
+    where the instance is, with what the record says."""
+    server = cloud.add_server("vm")
+
+    def pause(seconds: float) -> None:
+        cloud.settle()
+        for move in cloud.moves:
+            if move.migration.status == "completed":
+                move.migration = g.Migration(**{**vars(move.migration), "status": "error"})
+
+    monkeypatch.setattr(tasks, "pause", pause)
+    op = run(make_op("live_migrate_server", server.id, {}))
+    assert op.state == "succeeded", op.error
+    item = op.result["items"][0]
+    assert (item["state"], item["dest"]) == (h.MOVED, "compute2")
+    assert item["reason"] == "Nova's migration record says error, yet the instance is there."
+    assert item["doubts"] == tasks.SETTLE_LOOKS + 1

@@ -290,19 +290,17 @@ def update_quotas(request: PortalRequest, project_id: str) -> HttpResponse:
     )
     form = ProjectQuotaForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
-        refused = []
-        for service, values in form.changes().items():
-            try:
-                quota_tasks.UPDATERS[service](qgw, project_id, values)
-            except Rejected as exc:
-                refused.append(f"{catalog.SERVICE_LABELS[service]}: {exc.message}")
-        if catalog.NETWORK in form.changes():  # its own network quota now: not the defaults'
+        # All services' changes or none: a refused part sets the others back (or says why not).
+        outcome = quota_tasks.apply_quota_changes(
+            quota_tasks.project_quotas(qgw, project_id), form.changes(), form.previous()
+        )
+        if catalog.NETWORK in outcome.applied:  # its own network quota now: not the defaults'
             NetworkDefaultsApplied.objects.filter(
                 cloud_key=me(request).cloud_key, project_id=project_id
             ).delete()
-        for reason in refused:
-            form.add_error(None, reason)
-        if not refused:
+        for service, reason in outcome.rows():
+            form.add_error(None, f"{catalog.SERVICE_LABELS[service]}: {reason}")
+        if outcome.complete:
             messages.success(request, _("Quotas of %(name)s saved.") % {"name": project.name})
             return redirect("projects:update-quotas", project_id)
     context = {"project": project, "form": form}

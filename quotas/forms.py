@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.forms import PortalForm
+from portal.validators import INT32_MAX
 from quotas import catalog
 from quotas.gateway import QuotaSet
 from quotas.usage import Period
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 QUOTA_ERRORS = {
     "min_value": gettext_lazy("Enter -1 for unlimited, or 0 or more."),
+    # Nova, Cinder and Neutron keep limits as MySQL INT and refuse anything above it.
+    "max_value": gettext_lazy("Enter at most %(limit_value)s (-1 for unlimited)."),
     "invalid": gettext_lazy("Enter a whole number (-1 for unlimited)."),
     "required": gettext_lazy("Enter a value (-1 for unlimited)."),
 }
@@ -31,9 +34,10 @@ def _quota_field(label: Label, required: bool = True) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         min_value=catalog.UNLIMITED,
+        max_value=INT32_MAX,
         required=required,
         error_messages=QUOTA_ERRORS,
-        widget=forms.NumberInput(attrs={"min": catalog.UNLIMITED, "step": 1}),
+        widget=forms.NumberInput(attrs={"min": catalog.UNLIMITED, "max": INT32_MAX, "step": 1}),
     )
 
 
@@ -102,6 +106,10 @@ class ProjectQuotaForm(QuotaValuesForm):
                 now = current[quota.service].quotas[quota.key]
                 text = _("In use: %(n)s · now unlimited") if now.unlimited else _("In use: %(n)s")
                 self.fields[quota.name].help_text = text % {"n": now.in_use}
+
+    def previous(self) -> dict[str, dict[str, int]]:
+        """service -> key -> the limit the page showed: what a refused save sets back."""
+        return {s: {k: q.limit for k, q in qs.quotas.items()} for s, qs in self.current.items()}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

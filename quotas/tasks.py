@@ -16,6 +16,7 @@ import bisect
 import csv
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -24,12 +25,12 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from portal.errors import NotFound, Rejected
+from portal.errors import CloudError, NotFound, Rejected
 from portal.gateways import job_gateway
 from portal.operations import Job, running
 from projects.gateway import ProjectsGateway
 from quotas import catalog
-from quotas.gateway import QuotasGateway
+from quotas.gateway import QuotaSet, QuotasGateway
 from quotas.models import NetworkDefaultsApplied
 from quotas.usage import (
     PROJECT_COLUMNS,
@@ -48,6 +49,105 @@ UPDATERS: dict[str, Callable[[QuotasGateway, str, Mapping[str, int]], None]] = {
     catalog.VOLUME: lambda gw, pid, values: gw.update_volume_quota_set(pid, values),
     catalog.NETWORK: lambda gw, pid, values: gw.update_network_quota(pid, values),
 }
+READERS: dict[str, Callable[[QuotasGateway, str], QuotaSet]] = {
+    catalog.COMPUTE: lambda gw, pid: gw.get_compute_quota_set(pid),
+    catalog.VOLUME: lambda gw, pid: gw.get_volume_quota_set(pid),
+    catalog.NETWORK: lambda gw, pid: gw.get_network_quota(pid),
+}
+
+
+# --- one project's quota changes, all or none -----------------------------------------------
+
+
+@dataclass
+class QuotaOutcome:
+    """What became of one project's quota changes, service by service."""
+
+    applied: list[str] = field(default_factory=list)  # the new values hold
+    refused: list[list[str]] = field(default_factory=list)  # [service, the cloud's reason]
+    restored: list[str] = field(default_factory=list)  # applied, then set back
+    stuck: list[list[str]] = field(default_factory=list)  # [service, reason]: kept, not wanted
+    skipped: list[str] = field(default_factory=list)  # not tried after a refusal
+
+    @property
+    def complete(self) -> bool:
+        return not (self.refused or self.stuck or self.skipped)
+
+    def rows(self) -> list[list[str]]:
+        """[service, what happened], for the form and the job's report: every service that
+        was not simply applied, so the admin reads exactly what holds now."""
+        return [
+            *self.refused,
+            *([s, _("Not applied.")] for s in self.skipped),
+            *([s, _("Not changed: set back to the previous values.")] for s in self.restored),
+            *(
+                [s, _("Applied, and could not be set back: %(reason)s") % {"reason": reason}]
+                for s, reason in self.stuck
+            ),
+        ]
+
+
+Update = Callable[[str, Mapping[str, int]], None]  # (service, values): one service's call
+
+
+def project_quotas(gw: QuotasGateway, project_id: str) -> Update:
+    """apply_quota_changes' writer for one project's quotas."""
+    return lambda service, values: UPDATERS[service](gw, project_id, values)
+
+
+def apply_quota_changes(
+    update: Update,
+    changes: Mapping[str, Mapping[str, int]],
+    previous: Mapping[str, Mapping[str, int]],
+) -> QuotaOutcome:
+    """Apply each service's changes in turn. Nova, Cinder and Neutron each take their part
+    alone, so when one refuses (or cannot be reached) the parts already applied are set back
+    to `previous` (service -> key -> limit before), and whatever cannot be set back is said."""
+    outcome = QuotaOutcome()
+    services = list(changes)
+    for index, service in enumerate(services):
+        try:
+            update(service, changes[service])
+        except CloudError as exc:
+            if not outcome.applied and not isinstance(exc, Rejected | NotFound):
+                raise  # nothing to undo: a job retries it, a page says the cloud is away
+            outcome.refused.append([service, exc.message])
+            outcome.skipped = services[index + 1 :]
+            break
+        outcome.applied.append(service)
+    if not outcome.refused:
+        return outcome
+    for service in reversed(outcome.applied):
+        before = {key: previous[service][key] for key in changes[service]}
+        try:
+            update(service, before)
+        except CloudError as exc:
+            outcome.stuck.append([service, exc.message])
+        else:
+            outcome.restored.append(service)
+    outcome.applied = [s for s, _reason in outcome.stuck]
+    return outcome
+
+
+def below_usage(
+    current: Mapping[str, QuotaSet], changes: Mapping[str, Mapping[str, int]]
+) -> list[list[str]]:
+    """[service, reason] for each new limit below what the project uses: Nova, Cinder and
+    Neutron (with check_limit) refuse those, so nothing is sent when one is found."""
+    found = []
+    for service, values in changes.items():
+        for key, value in values.items():
+            quota = current[service].quotas.get(key)
+            if quota is not None and value != catalog.UNLIMITED and value < quota.in_use:
+                label = next(q.label for q in catalog.fields_of(service) if q.key == key)
+                found.append(
+                    [
+                        service,
+                        _("%(quota)s: the project uses %(used)s, more than %(value)s.")
+                        % {"quota": label, "used": quota.in_use, "value": value},
+                    ]
+                )
+    return found
 
 
 # --- export_usage -------------------------------------------------------------------------
@@ -110,14 +210,16 @@ def export_usage(operation_id: int) -> None:
 def apply_to_project(
     gw: QuotasGateway, project_id: str, values: Mapping[str, Mapping[str, int]]
 ) -> list[list[str]]:
-    """Apply each service's values; return [service, the cloud's reason] for each refusal."""
-    refused = []
-    for service, service_values in values.items():
-        try:
-            UPDATERS[service](gw, project_id, service_values)
-        except (Rejected, NotFound) as exc:
-            refused.append([service, exc.message])
-    return refused
+    """All of the values or none: checked against the project's usage first, then applied
+    with apply_quota_changes; returns [service, reason] for what was not simply applied."""
+    try:
+        current = {service: READERS[service](gw, project_id) for service in values}
+    except (Rejected, NotFound) as exc:
+        return [[next(iter(values)), exc.message]]
+    if found := below_usage(current, values):
+        return found
+    previous = {s: {k: q.limit for k, q in qs.quotas.items()} for s, qs in current.items()}
+    return apply_quota_changes(project_quotas(gw, project_id), values, previous).rows()
 
 
 def apply_quota_set(job: Job) -> None:

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.concurrency import concurrently
-from portal.errors import Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me
 from portal.models import Operation
@@ -220,12 +219,11 @@ def defaults(request: PortalRequest) -> HttpResponse:
         current[catalog.NETWORK] = _network_defaults(identity.cloud_key, current[catalog.NETWORK])
     form = QuotaValuesForm(request.POST or None, services=services, initial_values=current)
     if request.method == "POST" and form.is_valid():
-        try:
-            changed = save_defaults(request, gw, form.changes(), current)
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
-            if changed:
+        outcome = save_defaults(request, gw, form.changes(), current)
+        for service, reason in outcome.rows():
+            form.add_error(None, f"{catalog.SERVICE_LABELS[service]}: {reason}")
+        if outcome.complete:
+            if outcome.applied:
                 messages.success(request, _("Default quotas saved."))
             else:
                 messages.info(request, _("Nothing was changed."))
@@ -240,11 +238,22 @@ def save_defaults(
     gw: QuotasGateway,
     changes: dict[str, dict[str, int]],
     current: dict[str, dict[str, int]],
-) -> bool:
-    if catalog.COMPUTE in changes:
-        gw.update_compute_quota_class_set(changes[catalog.COMPUTE])
-    if catalog.VOLUME in changes:
-        gw.update_volume_quota_class_set(changes[catalog.VOLUME])
+) -> tasks.QuotaOutcome:
+    """Nova's and Cinder's defaults all or none (a refused part sets the other back), then the
+    portal's network defaults, which only the portal's own job can refuse."""
+    writers = {
+        catalog.COMPUTE: gw.update_compute_quota_class_set,
+        catalog.VOLUME: gw.update_volume_quota_class_set,
+    }
+    outcome = tasks.apply_quota_changes(
+        lambda service, values: writers[service](values),
+        {s: v for s, v in changes.items() if s in writers},
+        current,
+    )
+    if not outcome.complete:
+        if catalog.NETWORK in changes:
+            outcome.skipped.append(catalog.NETWORK)
+        return outcome
     if catalog.NETWORK in changes:
         previous = current[catalog.NETWORK]
         values = {**previous, **changes[catalog.NETWORK]}
@@ -259,7 +268,8 @@ def save_defaults(
             title=tasks.NETWORK_DEFAULTS_TITLE,
             params={"previous": previous, "values": values},
         )
-    return bool(changes)
+        outcome.applied.append(catalog.NETWORK)
+    return outcome
 
 
 # --- quota jobs (bulk apply, network defaults) --------------------------------------------

@@ -123,7 +123,9 @@ def test_a_cloud_refusal_is_shown_with_its_reason(
     assert response.status_code == 400
     assert "Network: Policy doesn't allow update_quota to be performed." in errors(response)
     assert 'value="600"' in html(response)
-    assert busy.limit("p-demo", catalog.COMPUTE, "instances") == 12  # compute did change
+    # Compute took its part first; Network's refusal set it back, and the form says so.
+    assert busy.limit("p-demo", catalog.COMPUTE, "instances") == 10
+    assert "Compute: Not changed: set back to the previous values." in html(response)
 
 
 def test_usage_that_grew_meanwhile_is_refused_by_the_cloud(
@@ -213,13 +215,11 @@ def test_bulk_apply_lists_each_project_changed_or_refused(
         "p-admin": "changed",
     }
     assert busy.limit("p-study1", catalog.COMPUTE, "instances") == 2
-    assert busy.limit("p-demo", catalog.NETWORK, "security_groups") == 20  # the rest applied
+    # demo's usage is checked first: none of its part is sent, the network part neither.
+    assert busy.limit("p-demo", catalog.NETWORK, "security_groups") == 10
     page = html(admin_client.get(response["Location"]))
     assert "Refused" in page and "Changed" in page
-    assert (
-        "Compute: Quota limit 2 for instances must be greater than or equal to already used "
-        "and reserved 3." in page
-    )
+    assert "Compute: Instances: the project uses 3, more than 2." in page
     polled = admin_client.get(response["Location"], headers={"HX-Request": "true"})
     assert polled.status_code == 286  # finished: polling stops
 

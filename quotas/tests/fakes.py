@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from portal.errors import CloudUnavailable, NotFound, Rejected
+from portal.validators import INT32_MAX
 from quotas import catalog
 from quotas.gateway import (
     NetworkQuota,
@@ -141,6 +142,8 @@ class FakeQuotasGateway(QuotasGateway):
         for key, value in values.items():
             if value < -1:
                 raise Rejected(f"{key} must be >= -1", 400)
+            if value > INT32_MAX:
+                raise Rejected(f"{value} is greater than the maximum of {INT32_MAX}", 400)
             if value != -1 and value < used.get(key, 0):
                 raise Rejected(
                     f"Quota limit {value} for {key} must be greater than or equal to already "
@@ -162,6 +165,9 @@ class FakeQuotasGateway(QuotasGateway):
         self._call()
         if service in self.refuse:
             raise Rejected(self.refuse[service], 403)
+        for value in values.values():
+            if not -1 <= value <= INT32_MAX:
+                raise Rejected(f"{value} is not between -1 and {INT32_MAX}", 400)
         self.defaults[service].update(values)
 
     def get_compute_quota_class_set(self) -> dict[str, int]:

@@ -7,6 +7,8 @@ an admin. Unit tests sign a persona in by writing the session the way the sign-i
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,8 +21,8 @@ from django.utils import timezone
 
 from portal import cloud
 from portal.crypto import seal
-from portal.identity import SESSION_CREDENTIAL, SESSION_IDENTITY, Identity
-from portal.tests.fake_keystone import FakeKeystone, serve
+from portal.identity import SESSION_CONFIRMED, SESSION_CREDENTIAL, SESSION_IDENTITY, Identity
+from portal.tests.fake_keystone import FakeKeystone, Token, serve
 
 UNIT_CLOUD = "unit:RegionOne"
 
@@ -71,12 +73,42 @@ def use_clouds(
     cloud.service_connection.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def unit_keystone() -> Iterator[FakeKeystone]:
+    """The unit cloud's Keystone: it knows the personas' tokens (and nothing else), so the
+    portal's own token checks (portal/identity.py confirm_sign_in) run for real."""
+    ks = FakeKeystone()
+    for project in ("demo", "study1", "admin"):
+        ks.add_project(project)
+    for persona in PERSONAS.values():
+        ks.add_user(persona.name, secrets.token_hex(8), {persona.project_id: list(persona.roles)})
+    server, _thread = serve(ks)
+    yield ks
+    server.shutdown()
+
+
 @pytest.fixture
-def unit_cloud(use_clouds: Callable[[dict[str, dict[str, object]]], None]) -> None:
-    """A configured cloud with nothing behind it: unit tests must not reach a cloud."""
+def unit_cloud(
+    use_clouds: Callable[[dict[str, dict[str, object]]], None], unit_keystone: FakeKeystone
+) -> Iterator[FakeKeystone]:
+    """A configured cloud with only a fake Keystone behind it (no compute, network…: unit
+    tests must not reach a cloud). Every test starts with the personas' tokens valid."""
+    unit_keystone.tokens.clear()
+    unit_keystone.calls.clear()
+    for persona in PERSONAS.values():
+        user = unit_keystone.users[persona.name]
+        for token, project in (("token-", persona.project_id), ("unscoped-", None)):
+            record = Token(user, project, timezone.now() + timedelta(hours=2), ["password"])
+            unit_keystone.tokens[token + persona.name] = record
     use_clouds(
-        {"unit": {"auth": {"auth_url": "http://127.0.0.1:9/v3"}, "region_name": "RegionOne"}}
+        {
+            "unit": {
+                "auth": {"auth_url": unit_keystone.url + "/v3"},
+                "region_name": "RegionOne",
+            }
+        }
     )
+    yield unit_keystone
 
 
 def persona_identity(persona: Persona, expires_in: timedelta = timedelta(hours=1)) -> Identity:
@@ -97,6 +129,7 @@ def persona_identity(persona: Persona, expires_in: timedelta = timedelta(hours=1
 def sign_in(client: Client, persona: Persona, expires_in: timedelta = timedelta(hours=1)) -> Client:
     session = client.session
     session[SESSION_IDENTITY] = persona_identity(persona, expires_in).to_session()
+    session[SESSION_CONFIRMED] = time.time()  # as the sign-in view leaves it
     session[SESSION_CREDENTIAL] = seal(
         {"token": "token-" + persona.name, "body": {}, "unscoped": "unscoped-" + persona.name}
     )
@@ -105,22 +138,22 @@ def sign_in(client: Client, persona: Persona, expires_in: timedelta = timedelta(
 
 
 @pytest.fixture
-def member_client(unit_cloud: None, db: None) -> Client:
+def member_client(unit_cloud: FakeKeystone, db: None) -> Client:
     return sign_in(Client(), PERSONAS["member"])
 
 
 @pytest.fixture
-def reader_client(unit_cloud: None, db: None) -> Client:
+def reader_client(unit_cloud: FakeKeystone, db: None) -> Client:
     return sign_in(Client(), PERSONAS["reader"])
 
 
 @pytest.fixture
-def outsider_client(unit_cloud: None, db: None) -> Client:
+def outsider_client(unit_cloud: FakeKeystone, db: None) -> Client:
     return sign_in(Client(), PERSONAS["outsider"])
 
 
 @pytest.fixture
-def admin_client(unit_cloud: None, db: None) -> Client:
+def admin_client(unit_cloud: FakeKeystone, db: None) -> Client:
     return sign_in(Client(), PERSONAS["admin"])
 
 

@@ -235,9 +235,11 @@ def compute_service(gw: AdminGateway, *, host: str = "", service_id: str = "") -
 @admin_required
 def admin_services(request: PortalRequest) -> HttpResponse:
     services = _gw(request).list_services()
-    jobs = Operation.objects.filter(kind__in=("drain_host", "evacuate_host")).defer(
-        "credential", "log"
-    )[:20]
+    jobs = (
+        Operation.objects.of_cloud(me(request))
+        .filter(kind__in=("drain_host", "evacuate_host"))
+        .defer("credential", "log")[:20]
+    )
     latest: dict[str, Operation] = {}
     for op in jobs:
         latest.setdefault(op.target, op)
@@ -606,7 +608,9 @@ def migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
 @require_GET
 @admin_required
 def host_operation(request: PortalRequest, pk: int) -> HttpResponse:
-    op = get_object_or_404(Operation.objects.filter(kind__in=tasks.HOST_JOBS), pk=pk)
+    op = get_object_or_404(
+        Operation.objects.of_cloud(me(request)).filter(kind__in=tasks.HOST_JOBS), pk=pk
+    )
     items = op.result.get("items") or []
     single = items[0] if op.kind in ("live_migrate_server", "migrate_server") and items else None
     context = {
@@ -676,9 +680,11 @@ def admin_migrations(request: PortalRequest) -> HttpResponse:
         limit=MIGRATIONS_PER_PAGE,
         marker=data.get("marker", ""),
     )
-    ops = Operation.objects.filter(
-        kind__in=tasks.HOST_JOBS, target__in={m.server_id for m in migrations}
-    ).only("pk", "target", "kind")
+    ops = (
+        Operation.objects.of_cloud(me(request))
+        .filter(kind__in=tasks.HOST_JOBS, target__in={m.server_id for m in migrations})
+        .only("pk", "target", "kind")
+    )
     op_by_server: dict[str, int] = {}
     for op in ops:
         op_by_server.setdefault(op.target, op.pk)  # newest first (the model's ordering)

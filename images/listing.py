@@ -61,12 +61,12 @@ def _uploads_and_jobs(request: PortalRequest) -> tuple[list[ImageUpload], dict[s
             state__in=[ImageUpload.State.RECEIVING, ImageUpload.State.RECEIVED],
         ).select_related("operation")
     )
-    jobs = Operation.objects.filter(
-        kind__in=["upload_image", "import_image"],
-        cloud_key=identity.cloud_key,
-        project_id=identity.project_id,
-        state__in=[Operation.State.QUEUED, Operation.State.RUNNING],
-    ).defer("credential")
+    jobs = (
+        Operation.objects.of_project(identity)
+        .active()
+        .filter(kind__in=["upload_image", "import_image"])
+        .defer("credential")
+    )
     by_image = {str(op.result["image_id"]): op for op in jobs if op.result.get("image_id")}
     return open_uploads, by_image
 

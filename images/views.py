@@ -90,12 +90,12 @@ def get_image(request: PortalRequest, image_id: str) -> HttpResponse:
 
 def _image_operations(request: PortalRequest, image_id: str) -> list[Operation]:
     identity = me(request)
+    # Only the requester's project's jobs: a public or community image is seen by every
+    # tenant, the uploads into it (and who asked) are not theirs to see.
     return list(
-        Operation.objects.filter(
-            kind__in=["upload_image", "import_image"],
-            cloud_key=identity.cloud_key,
-            result__image_id=image_id,
-        ).defer("credential")[:5]
+        Operation.objects.of_project(identity)
+        .filter(kind__in=["upload_image", "import_image"], result__image_id=image_id)
+        .defer("credential")[:5]
     )
 
 

@@ -3,7 +3,8 @@ interface only once no static route needs it, so deleting a wired router is seve
 (about a second each on a busy cloud): it runs as a job.
 
 The job reads the router again on every attempt and does only what is left, so a retried or
-redelivered job finishes the work instead of failing on what an earlier attempt did.
+redelivered job finishes the work instead of failing on what an earlier attempt did; a router
+it never saw is reported as not found, never as deleted.
 A floating IP that still needs an interface stops the job with Neutron's reason.
 """
 
@@ -29,8 +30,13 @@ def remove_router(job: Job) -> None:
     try:
         router = gw.get_router(router_id)
     except NotFound:
+        # "Gone" is success only if an earlier attempt of this job saw the router with the
+        # requester's token; otherwise it was never theirs to delete (or never existed).
+        if not job.result.get("seen"):
+            raise
         job.progress(step=_("The router is gone."), log=_("The router no longer exists."))
         return
+    job.result["seen"] = router.label  # saved with the next progress report
     if router.routes:
         job.progress(step=_("Removing static routes"), percent=10)
         gw.remove_extra_routes_from_router(router_id, list(router.routes))

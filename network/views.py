@@ -820,31 +820,28 @@ def remove_extra_routes_from_router(request: PortalRequest, router_id: str) -> H
 
 def _routers_being_deleted(request: PortalRequest) -> set[str]:
     """Routers a delete_router job is working on: their rows say so and the list polls."""
-    pending = Operation.objects.filter(
-        kind="delete_router",
-        cloud_key=me(request).cloud_key,
-        state__in=[Operation.State.QUEUED, Operation.State.RUNNING],
-    )
+    pending = Operation.objects.of_project(me(request)).active().filter(kind="delete_router")
     return set(pending.values_list("target", flat=True))
 
 
 @require_POST
 @login_required
 def delete_router(request: PortalRequest, router_id: str) -> HttpResponse:
-    """A job (network/tasks.py): routes, then interfaces, then the router itself."""
-    name = request.POST.get("name") or router_id
-    op = Operation.objects.filter(
-        kind="delete_router",
-        cloud_key=me(request).cloud_key,
-        target=router_id,
-        state__in=[Operation.State.QUEUED, Operation.State.RUNNING],
+    """A job (network/tasks.py): routes, then interfaces, then the router itself.
+
+    The router is read with the requester's token first, so a job only starts for a router
+    they can see (404 otherwise); a delete already under way in their project is reused.
+    """
+    router = _gw(request).get_router(router_id)
+    op = Operation.objects.of_project(me(request)).active().filter(
+        kind="delete_router", target=router.id
     ).first() or start_operation(
         request,
         tasks.delete_router,
         kind="delete_router",
         title=tasks.DELETE_ROUTER_TITLE,
-        target=router_id,
-        target_name=name,
+        target=router.id,
+        target_name=router.label,
     )
     if request.htmx and request.POST.get("stay"):
         response = render(request, "network/operation_started.html", {"op": op})

@@ -43,10 +43,9 @@ from portal import cloud
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected, SignInRequired
 from portal.gateways import gateway
-from portal.identity import API_CREDENTIAL, Identity, PortalRequest, me
+from portal.identity import API_CREDENTIAL, CONFIRMED_NOW, Identity, PortalRequest, me
 from portal.models import Operation
 from portal.operations import cancel_operation
-from portal.views import visible_operations
 from projects import admin_views as project_admin
 from projects.gateway import ProjectsGateway
 from quotas import views as quota_views
@@ -109,11 +108,15 @@ def _margin() -> timedelta:
     return timedelta(seconds=settings.STACKDESK_TOKEN_MARGIN)
 
 
-def validated_identity(where: cloud.Cloud, token: str) -> tuple[Identity, dict[str, Any]]:
+def validated_identity(
+    where: cloud.Cloud, token: str, *, fresh: bool = False
+) -> tuple[Identity, dict[str, Any]]:
     """The token's Identity (as a sign-in builds it) and token body: from the cache, or from
-    Keystone once, then cached sealed until the token expires."""
+    Keystone, then cached sealed for STACKDESK_TOKEN_RECHECK_SECONDS at most (so a revoked
+    token stops working within that time). `fresh` asks Keystone whatever the cache says:
+    every call that changes something does."""
     key = _cache_key(where, token)
-    cached = unseal(cache.get(key) or "")
+    cached = None if fresh else unseal(cache.get(key) or "")
     if cached is not None:
         identity, body = Identity.from_session(cached["identity"]), cached["body"]
     else:
@@ -121,7 +124,8 @@ def validated_identity(where: cloud.Cloud, token: str) -> tuple[Identity, dict[s
         project = cloud.ProjectRef(scoped.project_id, scoped.project_name, "")
         identity = Identity.of(where, scoped, [project])
         body = scoped.body
-        lifetime = (identity.expires_at - _margin() - timezone.now()).total_seconds()
+        left = (identity.expires_at - _margin() - timezone.now()).total_seconds()
+        lifetime = min(left, settings.STACKDESK_TOKEN_RECHECK_SECONDS)
         if lifetime >= 1:
             cache.set(key, seal({"identity": identity.to_session(), "body": body}), int(lifetime))
     if identity.expires_at - _margin() <= timezone.now():
@@ -134,9 +138,12 @@ def authenticate(request: PortalRequest) -> None:
     token = request.headers.get("X-Auth-Token", "").strip()
     if not token:
         raise ApiRefusal(_("Send your Keystone token in the X-Auth-Token header."), 401)
-    identity, body = validated_identity(_cloud(request), token)
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    identity, body = validated_identity(_cloud(request), token, fresh=unsafe)
     request.identity = identity
     setattr(request, API_CREDENTIAL, seal({"token": token, "body": body}))
+    if unsafe:
+        setattr(request, CONFIRMED_NOW, True)  # Keystone was asked just now
 
 
 def api_view(*methods: str, admin: bool = False) -> Callable[[V], V]:
@@ -248,12 +255,13 @@ def accepted(op: Operation) -> JsonResponse:
 def list_operations(request: PortalRequest) -> HttpResponse:
     """The caller's jobs, newest first; an administrator's `?all=1`: everyone's."""
     identity = me(request)
-    ops = Operation.objects.defer("credential", "log")
     if request.GET.get("all") == "1":
         if not identity.is_admin:
             raise ApiRefusal(_("Only administrators see everyone's operations."), 403, "all")
+        ops = Operation.objects.of_cloud(identity)
     else:
-        ops = ops.filter(user_id=identity.user_id, cloud_key=identity.cloud_key)
+        ops = Operation.objects.of_user(identity)
+    ops = ops.defer("credential", "log")
     page = Paginator(ops, PER_PAGE).get_page(request.GET.get("page"))
     return JsonResponse(
         {
@@ -266,7 +274,7 @@ def list_operations(request: PortalRequest) -> HttpResponse:
 
 
 def _visible_operation(request: PortalRequest, pk: int) -> Operation:
-    op = Operation.objects.filter(visible_operations(request), pk=pk).first()
+    op = Operation.objects.visible_to(me(request)).filter(pk=pk).first()
     if op is None:
         raise NotFound(_("There is no operation %(id)d.") % {"id": pk})
     return op

@@ -4,11 +4,17 @@ The session (database-backed; the cookie holds only its key) stores an Identity 
 roles, expiry: nothing secret) and, sealed with CREDENTIAL_KEY, the scoped token, its body
 (catalog) and the unscoped token used to switch projects. Tokens never reach a cookie value,
 a template, JavaScript, a log line or the broker.
+
+Revocation holds inside the portal too: a session's token is confirmed with Keystone again once
+it is STACKDESK_TOKEN_RECHECK_SECONDS old (a revoked one ends the session), and always right
+before the portal changes its own state for the caller (starting or cancelling a job:
+confirm_sign_in). Pages that call OpenStack are checked by OpenStack itself on every call.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -28,13 +34,15 @@ from django_htmx.middleware import HtmxDetails
 
 from portal import cloud
 from portal.crypto import seal, unseal
-from portal.errors import SignInRequired
+from portal.errors import CloudUnavailable, SignInRequired
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 SESSION_IDENTITY = "stackdesk.identity"
 SESSION_CREDENTIAL = "stackdesk.credential"
 SESSION_PENDING = "stackdesk.pending"
+SESSION_CONFIRMED = "stackdesk.confirmed_at"  # time.time() of Keystone's last "still valid"
+CONFIRMED_NOW = "_stackdesk_confirmed"  # request attribute: Keystone said yes in this request
 API_CREDENTIAL = "stackdesk_api_credential"  # request attribute, set by portal/api.py only
 ADMIN_ROLE = "admin"
 
@@ -123,7 +131,39 @@ def start_session(
     )
     # The session must not outlive the token it holds.
     request.session.set_expiry(scoped.expires_at)
+    _mark_confirmed(request)
     return identity
+
+
+def _mark_confirmed(request: HttpRequest) -> None:
+    setattr(request, CONFIRMED_NOW, True)
+    if getattr(request, API_CREDENTIAL, None) is None:
+        request.session[SESSION_CONFIRMED] = time.time()
+
+
+def confirm_sign_in(request: PortalRequest) -> None:
+    """Ask Keystone now whether the caller's token still holds, before the portal changes its
+    own state for them (a job started or cancelled: OpenStack is not asked there, so its
+    policy cannot refuse a revoked token). Once per request.
+
+    Raises SignInRequired when Keystone no longer accepts the token (the session ends), and
+    CloudUnavailable when Keystone does not answer: then nothing is changed.
+    """
+    if getattr(request, CONFIRMED_NOW, False):
+        return
+    identity = me(request)
+    token = session_credential(request)["token"]
+    try:
+        cloud.validate_token(cloud.find_cloud(identity.cloud_key), token)
+    except CloudUnavailable as exc:
+        raise CloudUnavailable(
+            _(
+                "Keystone could not be reached to confirm your sign-in, so nothing was "
+                "changed. Try again in a moment."
+            ),
+            503,
+        ) from exc
+    _mark_confirmed(request)
 
 
 def session_credential(request: HttpRequest) -> dict[str, Any]:
@@ -159,7 +199,8 @@ def _expired(identity: Identity) -> bool:
 
 
 class KeystoneSessionMiddleware:
-    """Puts request.identity in place and ends sessions whose token has expired."""
+    """Puts request.identity in place and ends sessions whose token has expired or, once it
+    is STACKDESK_TOKEN_RECHECK_SECONDS since Keystone last confirmed it, was revoked."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -173,8 +214,32 @@ class KeystoneSessionMiddleware:
                 sign_out_locally(request)
                 messages.warning(request, _("Your session has expired. Please sign in again."))
                 identity = None
+            elif not _still_valid(request, identity):
+                sign_out_locally(request)
+                messages.warning(
+                    request, _("Your sign-in is no longer valid in Keystone. Please sign in again.")
+                )
+                identity = None
         request.identity = identity  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+def _still_valid(request: HttpRequest, identity: Identity) -> bool:
+    """False once Keystone refuses the session's token; asked at most once per interval.
+    When Keystone does not answer, reading goes on (pages say what is unreachable); anything
+    that changes the portal's state asks again (confirm_sign_in) and is refused."""
+    confirmed = request.session.get(SESSION_CONFIRMED, 0.0)
+    if time.time() - confirmed < settings.STACKDESK_TOKEN_RECHECK_SECONDS:
+        return True
+    try:
+        token = session_credential(request)["token"]
+        cloud.validate_token(cloud.find_cloud(identity.cloud_key), token)
+    except SignInRequired:
+        return False
+    except CloudUnavailable:
+        return True
+    _mark_confirmed(request)
+    return True
 
 
 def safe_next(request: HttpRequest, candidate: str | None) -> str | None:

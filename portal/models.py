@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from portal.identity import Identity
+
+
+class OperationQuerySet(models.QuerySet["Operation"]):
+    """The only ways to look jobs up: every lookup names whose jobs it wants.
+
+    The portal's own rows must keep tenants apart as strictly as OpenStack's policy does, so
+    a lookup by target (a router id, an image id, a host) is always narrowed to the
+    requester's cloud and project (or, for an administrator's pages, cloud) first.
+    """
+
+    def of_cloud(self, who: Identity) -> OperationQuerySet:
+        return self.filter(cloud_key=who.cloud_key)
+
+    def of_project(self, who: Identity) -> OperationQuerySet:
+        return self.filter(cloud_key=who.cloud_key, project_id=who.project_id)
+
+    def of_user(self, who: Identity) -> OperationQuerySet:
+        return self.filter(cloud_key=who.cloud_key, user_id=who.user_id)
+
+    def visible_to(self, who: Identity) -> OperationQuerySet:
+        """A user's own jobs; an administrator's: every job of their cloud."""
+        return self.of_cloud(who) if who.is_admin else self.of_user(who)
+
+    def active(self) -> OperationQuerySet:
+        return self.filter(state__in=[Operation.State.QUEUED, Operation.State.RUNNING])
 
 
 class Operation(models.Model):
@@ -51,6 +79,8 @@ class Operation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OperationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

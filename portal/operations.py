@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from portal import cloud
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, SignInRequired
-from portal.identity import PortalRequest, me, session_credential
+from portal.identity import PortalRequest, confirm_sign_in, me, session_credential
 from portal.models import Operation
 
 logger = logging.getLogger(__name__)
@@ -60,8 +60,10 @@ def start_operation(
     """Create the row (with the user's sealed token) and queue the task once it is committed.
 
     `delegate`: the job may outlast the user's token (a host drain), so it also gets a
-    Keystone trust to the portal's service user (portal/cloud.py), deleted when it ends."""
+    Keystone trust to the portal's service user (portal/cloud.py), deleted when it ends.
+    Keystone confirms the user's token first: a revoked one starts nothing."""
     identity = me(request)
+    confirm_sign_in(request)
     credential = session_credential(request)
     sealed: dict[str, Any] = {"token": credential["token"], "body": credential["body"]}
     notes = []

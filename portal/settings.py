@@ -163,6 +163,9 @@ STACKDESK_DEFAULT_DOMAIN = os.environ.get("STACKDESK_DEFAULT_DOMAIN", "Default")
 # Seconds before the token's real expiry at which the session is treated as expired, so a
 # page never starts work with a token that dies half-way.
 STACKDESK_TOKEN_MARGIN = int(os.environ.get("STACKDESK_TOKEN_MARGIN", "30"))
+# Seconds a Keystone "this token is valid" answer is trusted before it is asked again, so a
+# token revoked in Keystone stops working in the portal within this time (sessions and API).
+STACKDESK_TOKEN_RECHECK_SECONDS = int(os.environ.get("STACKDESK_TOKEN_RECHECK_SECONDS", "60"))
 STACKDESK_CLOUD_TIMEOUT = float(os.environ.get("STACKDESK_CLOUD_TIMEOUT", "30"))
 
 # --- Celery (long jobs) ----------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from portal.identity import (
     SESSION_PENDING,
     PortalRequest,
     admin_required,
+    confirm_sign_in,
     login_required,
     me,
     safe_next,
@@ -177,18 +177,11 @@ def sign_out(request: PortalRequest) -> HttpResponse:
     return redirect("portal:sign-in")
 
 
-def visible_operations(request: PortalRequest) -> Q:
-    identity = me(request)
-    if identity.is_admin:
-        return Q()
-    return Q(user_id=identity.user_id, cloud_key=identity.cloud_key)
-
-
 def _operations_page(request: PortalRequest, everyone: bool) -> HttpResponse:
-    identity = me(request)
-    ops = Operation.objects.defer("credential", "log")
-    if not everyone:
-        ops = ops.filter(user_id=identity.user_id, cloud_key=identity.cloud_key)
+    who = me(request)
+    ops = (Operation.objects.of_cloud(who) if everyone else Operation.objects.of_user(who)).defer(
+        "credential", "log"
+    )
     page = Paginator(ops, 50).get_page(request.GET.get("page"))
     return render(request, "portal/operations.html", {"page": page, "everyone": everyone})
 
@@ -208,7 +201,7 @@ def admin_operations(request: PortalRequest) -> HttpResponse:
 @require_GET
 @login_required
 def operation(request: PortalRequest, pk: int) -> HttpResponse:
-    op = get_object_or_404(Operation.objects.filter(visible_operations(request)), pk=pk)
+    op = get_object_or_404(Operation.objects.visible_to(me(request)), pk=pk)
     if request.htmx and not request.htmx.boosted:
         part = "card" if request.GET.get("part") == "card" else "row"
         template = f"portal/operation.html#{part}"
@@ -220,7 +213,8 @@ def operation(request: PortalRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def cancel(request: PortalRequest, pk: int) -> HttpResponse:
-    op = get_object_or_404(Operation.objects.filter(visible_operations(request)), pk=pk)
+    op = get_object_or_404(Operation.objects.visible_to(me(request)), pk=pk)
+    confirm_sign_in(request)
     if cancel_operation(op):
         messages.info(request, _("The job was cancelled."))
     else:

@@ -40,11 +40,8 @@ def _counts_context(request: PortalRequest) -> dict[str, object]:
     counts = ProjectCounts.objects.filter(
         cloud_key=identity.cloud_key, project_id=identity.project_id
     ).first()
-    pending = Operation.objects.filter(
-        kind="refresh_project_counts",
-        cloud_key=identity.cloud_key,
-        project_id=identity.project_id,
-        state__in=[Operation.State.QUEUED, Operation.State.RUNNING],
+    pending = (
+        Operation.objects.of_project(identity).active().filter(kind="refresh_project_counts")
     ).first()
     rows = [
         (label, counts.counts.get(key) if counts else None) for key, label, _s, _f in tasks.COUNTERS

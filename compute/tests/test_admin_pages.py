@@ -14,6 +14,7 @@ from django.test import Client
 from compute import gateway as g
 from compute.gateway import AdminGateway, ComputeGateway
 from compute.tests.fakes import FakeAdminGateway
+from conftest import UNIT_CLOUD
 from portal.errors import Rejected
 from portal.gateways import override
 from portal.models import Operation
@@ -266,8 +267,12 @@ def test_migrations_page_filters_and_links_to_instances_and_operations(
     b = cloud.add_server("b", vm_state="stopped")
     cloud.live_migrate_server(a.id)
     cloud.migrate_server(b.id)
-    op = Operation.objects.create(kind="live_migrate_server", title="t", target=a.id)
+    op = Operation.objects.create(
+        kind="live_migrate_server", title="t", target=a.id, cloud_key=UNIT_CLOUD
+    )
+    elsewhere = Operation.objects.create(kind="live_migrate_server", title="t", target=a.id)
     page = admin_client.get("/compute/admin/migrations/").content.decode()
+    assert f"/compute/admin/operations/{elsewhere.pk}/" not in page  # another cloud's job
     assert f"/compute/servers/{a.id}/" in page and f"/compute/admin/operations/{op.pk}/" in page
     live = text(admin_client.get("/compute/admin/migrations/?migration_type=live-migration"))
     assert a.id in live and b.id not in live

@@ -208,6 +208,7 @@ def test_delete_router_is_a_job_that_removes_routes_and_interfaces_first(
     op.refresh_from_db()
     assert op.state == "succeeded", op.error
     assert op.result == {
+        "seen": "was-router",
         "interfaces_removed": ["172.31.0.1", "172.31.1.1"],
         "deleted": "was-router",
     }
@@ -260,3 +261,39 @@ def test_delete_router_refused_while_a_floating_ip_needs_it(
     op.refresh_from_db()
     assert op.state == "failed" and "required by one or more floating IPs" in op.error
     assert router.id in fake.routers
+
+
+def test_delete_router_of_a_router_one_cannot_see_starts_nothing(
+    member_client: Client, fake: FakeNetworkGateway
+) -> None:
+    response = member_client.post("/network/routers/no-such-router/delete/", {"name": "x"})
+    assert response.status_code == 404
+    assert not Operation.objects.exists()
+
+
+def test_another_projects_delete_job_is_neither_reused_nor_shown(
+    member_client: Client, outsider_client: Client, fake: FakeNetworkGateway
+) -> None:
+    """Defect 1 of the hardening issue: a study1 member's job for a demo router id blocked
+    demo's own delete (it was reused) and marked the router "Deleting…" on demo's list."""
+    router = fake.create_router("edge")
+    outsider_client.post(f"/network/routers/{router.id}/delete/", {"name": "edge"})
+    theirs = Operation.objects.get()
+    page = member_client.get("/network/routers/", headers=HTMX).content.decode()
+    assert "edge" in page and "Deleting…" not in page
+    member_client.post(f"/network/routers/{router.id}/delete/", {"name": "edge"})
+    mine = Operation.objects.exclude(pk=theirs.pk).get()
+    assert mine.project_id != theirs.project_id and mine.target == router.id
+
+
+def test_delete_router_job_that_never_saw_the_router_fails(
+    member_client: Client, fake: FakeNetworkGateway
+) -> None:
+    """"The router is gone" is reported only by a job that saw the router before."""
+    router = fake.create_router("edge")
+    member_client.post(f"/network/routers/{router.id}/delete/", {"name": "edge"})
+    op = Operation.objects.get()
+    del fake.routers[router.id]  # gone, or never visible to this token, before the job ran
+    delete_router(op.pk)
+    op.refresh_from_db()
+    assert op.state == "failed" and "gone" not in op.step and "deleted" not in op.result

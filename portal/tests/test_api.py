@@ -136,7 +136,8 @@ def test_the_cloud_header_names_a_configured_cloud(ks: FakeKeystone) -> None:
     }
 
 
-def test_keystone_unreachable_is_503(unit_cloud: None) -> None:
+def test_keystone_unreachable_is_503(use_clouds: Any) -> None:
+    use_clouds({"down": {"auth": {"auth_url": "http://127.0.0.1:9/v3"}}})
     response = Client().get("/api/v1/operations/", headers=auth("some-token"))
     assert response.status_code == 503 and "could not be reached" in body(response)["error"]
 

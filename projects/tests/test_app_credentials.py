@@ -11,6 +11,7 @@ import yaml
 from django.test import Client
 from django.utils import timezone
 
+from portal.tests.fake_keystone import FakeKeystone
 from projects.tests.fakes import FakeProjectsGateway
 from tests.conftest import page_errors
 
@@ -24,7 +25,7 @@ def html(response: object) -> str:
 
 
 def test_create_shows_the_secret_once_with_a_clouds_yaml(
-    reader_client: Client, keystone_fake: FakeProjectsGateway
+    reader_client: Client, keystone_fake: FakeProjectsGateway, unit_cloud: FakeKeystone
 ) -> None:
     page = html(reader_client.get(URL + "create/"))
     assert 'value="reader"' in page  # the roles offered are the user's own in this project
@@ -44,7 +45,7 @@ def test_create_shows_the_secret_once_with_a_clouds_yaml(
     entry = snippet["clouds"]["unit"]
     assert entry["auth_type"] == "v3applicationcredential"
     assert entry["auth"] == {
-        "auth_url": "http://127.0.0.1:9/v3",
+        "auth_url": unit_cloud.url + "/v3",
         "application_credential_id": credential.id,
         "application_credential_secret": secret,
     }

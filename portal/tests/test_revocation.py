@@ -1,0 +1,129 @@
+"""Revocation holds inside the portal: a token revoked in Keystone stops reading the portal's
+own state within STACKDESK_TOKEN_RECHECK_SECONDS and changes nothing from the moment it is
+revoked (defect 3 of the hardening issue: an API token kept listing and cancelling jobs for
+the rest of its hour, and browser sessions kept starting jobs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from conftest import PERSONAS, UNIT_CLOUD
+from portal.identity import SESSION_CONFIRMED
+from portal.models import Operation
+from portal import cloud
+from portal.tests.fake_keystone import FakeKeystone
+from portal.tests.test_api import auth, body, make_op, token_for, validations
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ks(keystone: FakeKeystone, settings: Any) -> FakeKeystone:
+    settings.STACKDESK_SERVICE_CLOUD = ""  # jobs act with the token itself
+    cloud.available_clouds.cache_clear()
+    return keystone
+
+
+def member_job() -> Operation:
+    member = PERSONAS["member"]
+    return Operation.objects.create(
+        kind="refresh_project_counts",
+        title="t",
+        cloud_key=UNIT_CLOUD,
+        user_id=member.user_id,
+        user_name=member.name,
+        project_id=member.project_id,
+        project_name=member.project,
+    )
+
+
+def confirmed_long_ago(client: Client) -> None:
+    session = client.session
+    session[SESSION_CONFIRMED] = 0.0
+    session.save()
+
+
+def test_a_revoked_session_ends_at_the_next_check(
+    member_client: Client, unit_cloud: FakeKeystone
+) -> None:
+    assert member_client.get("/operations/").status_code == 200
+    assert validations(unit_cloud) == 0  # confirmed at sign-in: no Keystone call yet
+    del unit_cloud.tokens["token-member"]  # revoked in Keystone
+    confirmed_long_ago(member_client)
+    response = member_client.get("/operations/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/auth/sign-in/")
+    assert "no longer valid in Keystone" in response.content.decode()
+    assert validations(unit_cloud) == 1
+
+
+def test_a_live_session_is_checked_once_per_interval(
+    member_client: Client, unit_cloud: FakeKeystone
+) -> None:
+    confirmed_long_ago(member_client)
+    for _ in range(3):
+        assert member_client.get("/operations/").status_code == 200
+    assert validations(unit_cloud) == 1
+
+
+def test_cancel_asks_keystone_even_inside_the_interval(
+    member_client: Client, unit_cloud: FakeKeystone
+) -> None:
+    op = member_job()
+    del unit_cloud.tokens["token-member"]
+    assert member_client.get("/operations/").status_code == 200  # a read, inside the interval
+    response = member_client.post(f"/operations/{op.pk}/cancel/")
+    assert response.status_code == 302 and response["Location"].startswith("/auth/sign-in/")
+    op.refresh_from_db()
+    assert op.state == "queued"
+
+
+def test_keystone_away_reads_go_on_and_changes_are_refused(
+    member_client: Client, unit_cloud: FakeKeystone, use_clouds: Any
+) -> None:
+    op = member_job()
+    use_clouds(
+        {"unit": {"auth": {"auth_url": "http://127.0.0.1:9/v3"}, "region_name": "RegionOne"}}
+    )
+    confirmed_long_ago(member_client)
+    assert member_client.get("/operations/").status_code == 200
+    response = member_client.post(f"/operations/{op.pk}/cancel/")
+    assert response.status_code == 503
+    assert "could not be reached to confirm your sign-in" in response.content.decode()
+    op.refresh_from_db()
+    assert op.state == "queued"
+
+
+def test_an_api_token_revoked_cancels_nothing_and_reads_stop_within_the_interval(
+    ks: FakeKeystone, settings: Any
+) -> None:
+    op = make_op("member", "demo")
+    token = token_for(ks, "member")
+    client = Client()
+    assert client.get("/api/v1/operations/", headers=auth(token)).status_code == 200
+    del ks.tokens[token]
+    # Still inside the interval a read may come from the cache; a change never does.
+    refused = client.post(f"/api/v1/operations/{op.pk}/cancel/", headers=auth(token))
+    assert refused.status_code == 401
+    op.refresh_from_db()
+    assert op.state == "queued"
+    settings.STACKDESK_TOKEN_RECHECK_SECONDS = 0  # the interval is over
+    token = token_for(ks, "member")
+    assert client.get("/api/v1/operations/", headers=auth(token)).status_code == 200
+    del ks.tokens[token]
+    listed = client.get("/api/v1/operations/", headers=auth(token))
+    assert listed.status_code == 401 and "does not accept" in body(listed)["error"]
+
+
+def test_a_revoked_session_starts_no_job(
+    member_client: Client, unit_cloud: FakeKeystone, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The overview's "count again" starts a job without asking OpenStack anything first: the
+    portal asks Keystone itself."""
+    del unit_cloud.tokens["token-member"]
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = member_client.post("/project/overview/refresh-counts/")
+    assert response.status_code == 302 and response["Location"].startswith("/auth/sign-in/")
+    assert not Operation.objects.exists() and not queued

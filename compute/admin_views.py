@@ -34,13 +34,21 @@ from compute import tasks
 from compute.gateway import (
     AdminGateway,
     ComputeService,
-    Hypervisor,
     NetworkAgent,
     Probe,
     Server,
     VolumeService,
 )
 from compute.hints import explain
+from compute.services import (
+    compute_service,
+    each,
+    host_capacities,
+    host_choices,
+    start_drain,
+    start_evacuation,
+    start_server_move,
+)
 from compute.views import ServerRow, image_label, menu_of_gone_server
 from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
@@ -48,7 +56,6 @@ from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me, safe_next
 from portal.models import Operation
-from portal.operations import start_operation
 
 T = TypeVar("T")
 HEALTH_CACHE_SECONDS = 30
@@ -76,13 +83,6 @@ def _partial(request: PortalRequest) -> bool:
 def _go(request: PortalRequest, url: str) -> HttpResponse:
     """After a mutation: to `url` (htmx follows the header; a plain form a redirect)."""
     return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
-
-
-def _each(calls: list[Callable[[], Any]]) -> list[Any]:
-    """A variable number of independent calls, all at once (portal.concurrency)."""
-    if len(calls) < 2:
-        return [call() for call in calls]
-    return list(concurrently(*calls))
 
 
 def _optional(call: Callable[[], T]) -> Callable[[], T | None]:
@@ -129,27 +129,6 @@ def operation_url(op: Operation) -> str:
 # --- capacity --------------------------------------------------------------------------------
 
 
-def host_capacities(gw: AdminGateway, hypervisors: list[Hypervisor]) -> dict[str, h.HostCapacity]:
-    """Each hypervisor's Placement inventories and usages: two calls per host, all at once."""
-    calls: list[Callable[[], Any]] = []
-    for hv in hypervisors:
-        calls.append(functools.partial(gw.list_resource_provider_inventories, hv.id))
-        calls.append(functools.partial(gw.get_resource_provider_usages, hv.id))
-    found = _each(calls)
-    return {
-        hv.host: h.host_capacity(hv, found[2 * i], found[2 * i + 1])
-        for i, hv in enumerate(hypervisors)
-    }
-
-
-def host_choices(gw: AdminGateway, server: Server) -> list[h.HostChoice]:
-    services, hypervisors = concurrently(
-        lambda: gw.list_services("nova-compute"), gw.list_hypervisors
-    )
-    capacities = host_capacities(gw, hypervisors)
-    return h.target_hosts(server.host, services, capacities, h.flavor_needs(server.flavor))
-
-
 @require_GET
 @admin_required
 def admin_hypervisors(request: PortalRequest) -> HttpResponse:
@@ -171,64 +150,7 @@ def admin_hypervisors(request: PortalRequest) -> HttpResponse:
     return render(request, "compute/admin/hypervisors.html", context)
 
 
-# --- the jobs the pages and the JSON API (portal/api.py) start ------------------------------
-
-
-def start_drain(
-    request: PortalRequest, service: ComputeService, form: af.DrainHostForm
-) -> Operation:
-    return start_operation(
-        request,
-        tasks.drain_host,
-        kind="drain_host",
-        title=tasks.DRAIN_TITLE,
-        target=service.host,
-        target_name=service.host,
-        params={k: form.cleaned_data[k] for k in ("concurrency", "active", "stopped", "reason")},
-        delegate=True,
-    )
-
-
-def start_evacuation(
-    request: PortalRequest, service: ComputeService, form: af.HostJobForm
-) -> Operation:
-    return start_operation(
-        request,
-        tasks.evacuate_host,
-        kind="evacuate_host",
-        title=tasks.EVACUATE_TITLE,
-        target=service.host,
-        target_name=service.host,
-        params={"concurrency": form.cleaned_data["concurrency"]},
-        delegate=True,
-    )
-
-
-def start_server_move(request: PortalRequest, server: Server, form: af.TargetHostForm) -> Operation:
-    """A live migration (LiveMigrateForm) or a cold one; no host: the scheduler chooses."""
-    live = isinstance(form, af.LiveMigrateForm)
-    params: dict[str, Any] = {"host": form.cleaned_data["host"]}
-    if isinstance(form, af.LiveMigrateForm):
-        params["block"] = form.block()
-    return start_operation(
-        request,
-        tasks.live_migrate_server if live else tasks.migrate_server,
-        kind="live_migrate_server" if live else "migrate_server",
-        title=tasks.LIVE_MIGRATE_TITLE if live else tasks.MIGRATE_TITLE,
-        target=server.id,
-        target_name=server.name,
-        params=params,
-    )
-
-
 # --- compute services and host jobs ----------------------------------------------------------
-
-
-def compute_service(gw: AdminGateway, *, host: str = "", service_id: str = "") -> ComputeService:
-    for service in gw.list_services("nova-compute"):
-        if (host and service.host == host) or (service_id and service.id == service_id):
-            return service
-    raise NotFound(_("There is no compute service on %(host)s.") % {"host": host or service_id})
 
 
 @require_GET
@@ -748,7 +670,7 @@ def _health(gw: AdminGateway) -> dict[str, Any]:
         gw.list_catalog_endpoints,
     )
     urls = sorted({e.url for e in endpoints})
-    probes: list[Probe] = _each([functools.partial(gw.probe_endpoint, url) for url in urls])
+    probes: list[Probe] = each([functools.partial(gw.probe_endpoint, url) for url in urls])
     by_url = {p.url: p for p in probes}
     return {
         "services": services,

@@ -3,14 +3,16 @@ its usage report (docs/api.md).
 
 OpenStack's APIs already offer every single-resource action the portal performs (docs/api.md
 maps each one); what only the portal has is its jobs (host drain and evacuation, followed
-migrations, quotas for many projects) and the usage CSV. These views start and read them with
-the very forms, checks, tasks and export views the HTML pages use, and answer in JSON.
+migrations, quotas for many projects) and the usage CSV. This module is the API's ground floor
+(authentication, errors, forms, the job endpoints); each domain app adds its own endpoints in
+its `api.py` (compute, projects, quotas), which start and read jobs with the very forms,
+checks and services the HTML pages use, and answer in JSON. api/urls.py assembles them.
 
 Authentication is the caller's own project-scoped Keystone token in `X-Auth-Token` (never a
 cookie: a request with only a session cookie is 401, which is also why the views are
-CSRF-exempt). Keystone validates it once; the identity is then cached, sealed, under a
-SHA-256 of the token until the token expires. A token revoked in Keystone still reads the
-portal's own job rows until then, but every call to OpenStack made with it is refused.
+CSRF-exempt). Keystone validates it; the identity is then cached, sealed, under a SHA-256 of
+the token for STACKDESK_TOKEN_RECHECK_SECONDS at most, and every call that changes something
+asks Keystone again, so a revoked token reads for that long at most and changes nothing.
 `api_view` puts the same Identity on the request as a sign-in does, and the sealed token on
 the request attribute `session_credential` reads (portal/identity.py), so `me`,
 `user_connection`, gateways and `start_operation` work unchanged.
@@ -30,30 +32,26 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpResponse, JsonResponse, QueryDict
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from compute import admin_forms as af
-from compute import admin_views, tasks
-from compute import hosts as h
-from compute.gateway import AdminGateway
 from portal import cloud
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected, SignInRequired
-from portal.gateways import gateway
 from portal.identity import API_CREDENTIAL, CONFIRMED_NOW, Identity, PortalRequest, me
 from portal.models import Operation
 from portal.operations import cancel_operation
-from projects import admin_views as project_admin
-from projects.gateway import ProjectsGateway
-from quotas import views as quota_views
-from quotas.forms import BulkQuotaForm, UsageRangeForm
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 CACHE_PREFIX = "stackdesk:api-token:"
 PER_PAGE = 50
+
+
+# A job kind's summary for its JSON ("report"), registered by the app that owns the kind in
+# its AppConfig.ready (compute/apps.py: the host jobs' moved/failed counts).
+REPORTS: dict[str, Callable[[Operation], dict[str, Any]]] = {}
 
 
 class ApiRefusal(Exception):
@@ -176,7 +174,7 @@ def api_view(*methods: str, admin: bool = False) -> Callable[[V], V]:
 # --- request bodies and forms ---------------------------------------------------------------
 
 
-def _body(request: PortalRequest) -> dict[str, Any] | QueryDict:
+def request_body(request: PortalRequest) -> dict[str, Any] | QueryDict:
     """A JSON object or a form-encoded body, as data for a Django form."""
     if request.content_type == "application/json":
         try:
@@ -194,7 +192,7 @@ F = TypeVar("F", bound=Form)
 
 def bound_form(form_class: Callable[..., F], request: PortalRequest, **kwargs: Any) -> F:
     """The HTML view's form, bound to the body; a field left out takes the form's default."""
-    data = _body(request)
+    data = request_body(request)
     blank = form_class(**kwargs)
     for name, field in blank.fields.items():
         initial = blank.get_initial_for_field(field, name)
@@ -239,8 +237,9 @@ def operation_json(op: Operation, detail: bool = True) -> dict[str, Any]:
     if detail:
         data["log"] = [{"at": at, "line": line} for at, line in op.log]
         data["result"] = op.result
-        if op.kind in tasks.HOST_JOBS:
-            data["report"] = op.result.get("report") or h.counts(op.result.get("items") or [])
+        report = REPORTS.get(op.kind)
+        if report is not None:
+            data["report"] = report(op)
     return data
 
 
@@ -292,111 +291,3 @@ def cancel(request: PortalRequest, pk: int) -> HttpResponse:
         raise ApiRefusal(_("The job had already finished."), 409)
     op.refresh_from_db()
     return JsonResponse(operation_json(op))
-
-
-# --- host jobs and migrations (admin) -------------------------------------------------------
-
-
-@api_view("POST", admin=True)
-def drain_host(request: PortalRequest, host: str) -> HttpResponse:
-    """As compute.admin_views.drain_host: the same form and job."""
-    service = admin_views.compute_service(gateway(request, AdminGateway), host=host)
-    form = bound_form(af.DrainHostForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
-    if not form.is_valid():
-        return form_error(form)
-    return accepted(admin_views.start_drain(request, service, form))
-
-
-@api_view("POST", admin=True)
-def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
-    """As compute.admin_views.evacuate_host: refused (409) unless the host is down."""
-    service = admin_views.compute_service(gateway(request, AdminGateway), host=host)
-    refusal = h.evacuation_refusal(service)
-    if refusal:
-        raise ApiRefusal(refusal, 409)
-    form = bound_form(af.HostJobForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
-    if not form.is_valid():
-        return form_error(form)
-    return accepted(admin_views.start_evacuation(request, service, form))
-
-
-def _move_server(request: PortalRequest, server_id: str, *, live: bool) -> HttpResponse:
-    """As compute.admin_views._server_moves: without a host the scheduler chooses; a host is
-    checked against the usable ones, with the reason when it cannot take the server."""
-    gw = gateway(request, AdminGateway)
-    server = gw.get_server(server_id)
-    choices = admin_views.host_choices(gw, server) if _body(request).get("host") else []
-    form_class = af.LiveMigrateForm if live else af.TargetHostForm
-    form = bound_form(form_class, request, choices=choices)
-    if not form.is_valid():
-        return form_error(form)
-    return accepted(admin_views.start_server_move(request, server, form))
-
-
-@api_view("POST", admin=True)
-def live_migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
-    return _move_server(request, server_id, live=True)
-
-
-@api_view("POST", admin=True)
-def migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
-    return _move_server(request, server_id, live=False)
-
-
-# --- quotas and usage (admin; usage also for the token's own project) ------------------------
-
-
-@api_view("POST", admin=True)
-def apply_quotas(request: PortalRequest) -> HttpResponse:
-    """As projects.admin_views.apply_quotas: one quota set for several projects, as a job."""
-    form = bound_form(BulkQuotaForm, request, **project_admin.bulk_quota_choices(request))
-    if not form.is_valid():
-        return form_error(form)
-    return accepted(project_admin.start_bulk_quotas(request, form))
-
-
-@api_view("GET")
-def usage_csv(request: PortalRequest) -> HttpResponse:
-    """The browser's usage CSV exports (docs/usage-csv.md): without `project`, every project
-    (administrators); with the token's own project, its instances (or `rows=summary`)."""
-    form = UsageRangeForm(request.GET)
-    if not form.is_valid():
-        return form_error(form)
-    identity = me(request)
-    project = request.GET.get("project", "")
-    if project:
-        if project != identity.project_id:
-            raise ApiRefusal(_("A token reads the usage of its own project only."), 403, "project")
-        return quota_views.export_project_usage(request)
-    if not identity.is_admin:
-        raise ApiRefusal(
-            _("Every project's usage is for cloud administrators; add project=%(id)s.")
-            % {"id": identity.project_id},
-            403,
-            "project",
-        )
-    projects = gateway(request, ProjectsGateway).list_projects()
-    if len(projects) * form.period().days > quota_views.stream_limit():
-        raise ApiRefusal(
-            _(
-                "%(projects)d projects over %(days)d days is too much to stream: ask for a "
-                "shorter period, or export it from the portal's usage page as a job."
-            )
-            % {"projects": len(projects), "days": form.period().days},
-            409,
-        )
-    return quota_views.export_usage(request)
-
-
-app_name = "api"
-urlpatterns = [
-    path("operations/", list_operations, name="list-operations"),
-    path("operations/<int:pk>/", operation, name="operation"),
-    path("operations/<int:pk>/cancel/", cancel, name="cancel-operation"),
-    path("hosts/<str:host>/drain/", drain_host, name="drain-host"),
-    path("hosts/<str:host>/evacuate/", evacuate_host, name="evacuate-host"),
-    path("servers/<str:server_id>/live-migrate/", live_migrate_server, name="live-migrate-server"),
-    path("servers/<str:server_id>/migrate/", migrate_server, name="migrate-server"),
-    path("quotas/bulk/", apply_quotas, name="apply-quotas"),
-    path("usage.csv", usage_csv, name="usage-csv"),
-]

@@ -27,5 +27,5 @@ urlpatterns = [
     path("images/", include("images.urls")),
     path("network/", include("network.urls")),
     path("compute/", include("compute.urls")),
-    path("api/v1/", include("portal.api")),
+    path("api/v1/", include("api.urls")),
 ]

@@ -1,0 +1,31 @@
+"""/api/v1/: the ground floor's job endpoints (portal/api.py) and each app's own.
+
+This package sits above every app: it is the one place that imports them all for the API, so
+that portal/ imports none (the import contracts in pyproject.toml say so).
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from compute import api as compute_api
+from portal import api
+from projects import api as projects_api
+from quotas import api as quotas_api
+
+app_name = "api"
+urlpatterns = [
+    path("operations/", api.list_operations, name="list-operations"),
+    path("operations/<int:pk>/", api.operation, name="operation"),
+    path("operations/<int:pk>/cancel/", api.cancel, name="cancel-operation"),
+    path("hosts/<str:host>/drain/", compute_api.drain_host, name="drain-host"),
+    path("hosts/<str:host>/evacuate/", compute_api.evacuate_host, name="evacuate-host"),
+    path(
+        "servers/<str:server_id>/live-migrate/",
+        compute_api.live_migrate_server,
+        name="live-migrate-server",
+    ),
+    path("servers/<str:server_id>/migrate/", compute_api.migrate_server, name="migrate-server"),
+    path("quotas/bulk/", projects_api.apply_quotas, name="apply-quotas"),
+    path("usage.csv", quotas_api.usage_csv, name="usage-csv"),
+]

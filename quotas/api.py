@@ -1,0 +1,46 @@
+"""The JSON API's usage CSV (docs/usage-csv.md): the browser's exports, read with a token."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+from portal.api import ApiRefusal, api_view, form_error
+from portal.gateways import gateway
+from portal.identity import PortalRequest, me
+from projects.gateway import ProjectsGateway
+from quotas import views as quota_views
+from quotas.forms import UsageRangeForm
+
+
+@api_view("GET")
+def usage_csv(request: PortalRequest) -> HttpResponse:
+    """The browser's usage CSV exports (docs/usage-csv.md): without `project`, every project
+    (administrators); with the token's own project, its instances (or `rows=summary`)."""
+    form = UsageRangeForm(request.GET)
+    if not form.is_valid():
+        return form_error(form)
+    identity = me(request)
+    project = request.GET.get("project", "")
+    if project:
+        if project != identity.project_id:
+            raise ApiRefusal(_("A token reads the usage of its own project only."), 403, "project")
+        return quota_views.export_project_usage(request)
+    if not identity.is_admin:
+        raise ApiRefusal(
+            _("Every project's usage is for cloud administrators; add project=%(id)s.")
+            % {"id": identity.project_id},
+            403,
+            "project",
+        )
+    projects = gateway(request, ProjectsGateway).list_projects()
+    if len(projects) * form.period().days > quota_views.stream_limit():
+        raise ApiRefusal(
+            _(
+                "%(projects)d projects over %(days)d days is too much to stream: ask for a "
+                "shorter period, or export it from the portal's usage page as a job."
+            )
+            % {"projects": len(projects), "days": form.period().days},
+            409,
+        )
+    return quota_views.export_usage(request)

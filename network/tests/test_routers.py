@@ -289,7 +289,7 @@ def test_another_projects_delete_job_is_neither_reused_nor_shown(
 def test_delete_router_job_that_never_saw_the_router_fails(
     member_client: Client, fake: FakeNetworkGateway
 ) -> None:
-    """"The router is gone" is reported only by a job that saw the router before."""
+    """ "The router is gone" is reported only by a job that saw the router before."""
     router = fake.create_router("edge")
     member_client.post(f"/network/routers/{router.id}/delete/", {"name": "edge"})
     op = Operation.objects.get()

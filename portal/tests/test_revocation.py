@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 
 from conftest import PERSONAS, UNIT_CLOUD
+from portal import cloud
 from portal.identity import SESSION_CONFIRMED
 from portal.models import Operation
-from portal import cloud
 from portal.tests.fake_keystone import FakeKeystone
 from portal.tests.test_api import auth, body, make_op, token_for, validations
 

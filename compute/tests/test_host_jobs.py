@@ -126,6 +126,27 @@ def test_plan_and_evacuation_preconditions(cloud: FakeAdminGateway) -> None:
     assert h.evacuation_refusal(None)
 
 
+def test_a_move_is_settled_only_when_the_server_and_its_record_agree() -> None:
+    home = g.Server("s1", "vm", "SHUTOFF", host="compute1")
+    away = g.Server("s1", "vm", "SHUTOFF", host="compute2")
+    busy = g.Server("s1", "vm", "REBUILD", task_state="rebuilding", host="compute1")
+
+    def record(status: str) -> g.Migration:
+        return g.Migration(1, "m-1", "s1", "evacuation", status, "compute1", "compute2")
+
+    assert h.move_outcome(busy, None, "compute1") == h.MIGRATING  # record not written yet
+    assert h.move_outcome(home, record("pre-migrating"), "compute1") == h.MIGRATING
+    assert h.move_outcome(away, record("done"), "compute1") == h.MOVED
+    assert h.move_outcome(home, record("failed"), "compute1") == h.FAILED
+    assert h.move_outcome(home, record("reverted"), "compute1") == h.FAILED
+    # Mixed pictures: a server read before Nova set the new host, a record stuck in error
+    # after it did, or a server moved whose record a read has not caught up with.
+    assert h.move_outcome(home, record("done"), "compute1") == h.UNSURE
+    assert h.move_outcome(away, record("error"), "compute1") == h.UNSURE
+    assert h.move_outcome(away, None, "compute1") == h.UNSURE
+    assert h.move_outcome(home, None, "compute1") == h.UNSURE
+
+
 # --- one instance ------------------------------------------------------------------------------
 
 

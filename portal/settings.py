@@ -19,6 +19,11 @@ from xstatic.pkg import bootstrap as xstatic_bootstrap
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("STACKDESK_STATE", BASE_DIR / ".state"))
 STATE_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+# The state folder holds secrets, uploads and the file cache: no one else may read it. A
+# folder made before (or by `mkdir -p`) is tightened if it is ours; group bits are left to the
+# operator (a worker may run as another user of the same group).
+if STATE_DIR.stat().st_uid == os.geteuid() and STATE_DIR.stat().st_mode & 0o007:
+    STATE_DIR.chmod(STATE_DIR.stat().st_mode & 0o770)
 
 
 def _state_secret(env_name: str, filename: str, generate: str) -> str:
@@ -65,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -127,9 +133,49 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("STACKDESK_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = 60 * 60 * 24
+
+# --- HTTPS and browser hardening -------------------------------------------------------------
+# STACKDESK_HTTPS: the portal is reached over HTTPS only (directly or through a TLS proxy).
+# Cookies are then sent over HTTPS only and browsers are told to use nothing else for a year
+# (HSTS). STACKDESK_SECURE_COOKIES is its older name. Behind a TLS-terminating proxy set
+# STACKDESK_PROXY_SSL_HEADER=1 so that the proxy's X-Forwarded-Proto says whether the browser
+# used HTTPS; only do so when the proxy sets that header itself, or anyone could claim HTTPS.
+STACKDESK_HTTPS = _env_bool("STACKDESK_HTTPS", _env_bool("STACKDESK_SECURE_COOKIES", False))
+SESSION_COOKIE_SECURE = STACKDESK_HTTPS
+CSRF_COOKIE_SECURE = STACKDESK_HTTPS
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("STACKDESK_HSTS_SECONDS", "31536000")) if STACKDESK_HTTPS else 0
+)
+SECURE_SSL_REDIRECT = STACKDESK_HTTPS and _env_bool("STACKDESK_SSL_REDIRECT", False)
+if _env_bool("STACKDESK_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /healthz answers plain HTTP to scripts on the host even when everything else redirects.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# The console iframe's origins for the Content-Security-Policy (portal/security.py), comma
+# separated, e.g. "https://console.example.org:6080"; empty: each cloud's Keystone host.
+STACKDESK_CONSOLE_ORIGINS = [
+    o for o in os.environ.get("STACKDESK_CONSOLE_ORIGINS", "").split(",") if o
+]
+
+# --- Sign-in throttle (portal/throttle.py) -----------------------------------------------------
+STACKDESK_SIGNIN_USER_FAILURES = int(os.environ.get("STACKDESK_SIGNIN_USER_FAILURES", "5"))
+STACKDESK_SIGNIN_ADDRESS_FAILURES = int(os.environ.get("STACKDESK_SIGNIN_ADDRESS_FAILURES", "20"))
+STACKDESK_SIGNIN_WINDOW = int(os.environ.get("STACKDESK_SIGNIN_WINDOW", "300"))
+STACKDESK_SIGNIN_LOCKOUT = int(os.environ.get("STACKDESK_SIGNIN_LOCKOUT", "60"))
+# Reverse proxies (addresses or networks, comma separated) whose X-Forwarded-For is believed;
+# empty: the client is REMOTE_ADDR.
+STACKDESK_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("STACKDESK_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+# Whether a failed sign-in may say that the domain does not exist (when the service user can
+# tell). Off: an unknown domain gets the same answer as a wrong password, so anonymous users
+# cannot list the cloud's domains.
+STACKDESK_SIGNIN_REVEALS_DOMAINS = _env_bool("STACKDESK_SIGNIN_REVEALS_DOMAINS", False)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
@@ -223,4 +269,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("STACKDESK_LOG_LEVEL", "INFO")},
     # keystoneauth logs request headers at DEBUG (tokens included): keep it at WARNING.
     "loggers": {"keystoneauth": {"level": "WARNING"}, "openstack": {"level": "WARNING"}},
+    # django.request's server errors (exc_info included) propagate to the root's console
+    # handler, so they reach stderr with their traceback whatever DEBUG says (Django's own
+    # console handler writes only when DEBUG). bin/demo's gunicorn captures stderr into its log.
 }

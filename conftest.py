@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +20,7 @@ import yaml
 from django.test import Client
 from django.utils import timezone
 
-from portal import cloud
+from portal import cloud, throttle
 from portal.crypto import seal
 from portal.identity import SESSION_CONFIRMED, SESSION_CREDENTIAL, SESSION_IDENTITY, Identity
 from portal.tests.fake_keystone import FakeKeystone, Token, serve
@@ -195,3 +196,10 @@ def keystone(
     yield ks
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed sign-ins counted in one test never throttle another (nor the next run: the counts
+    live in Redis): each test counts under a namespace of its own."""
+    monkeypatch.setattr(throttle, "NAMESPACE", f"signin-throttle-test-{uuid.uuid4().hex}")

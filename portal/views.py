@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
@@ -9,9 +10,10 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import cloud
+from portal import cloud, throttle
 from portal.crypto import seal, unseal
 from portal.errors import CloudUnavailable, Rejected, SignInRequired
 from portal.forms import ProjectChoiceForm, SignInForm
@@ -67,6 +69,32 @@ def _enter_project(
     _remember_project(where.key, scoped.user_id, project_id)
 
 
+def _sign_in_refusal(exc: cloud.AuthFailed, method: str) -> str:
+    """Anonymous users are not told which domains exist unless the operator allows it: an
+    unknown domain and a wrong password then get the same answer."""
+    reveals = settings.STACKDESK_SIGNIN_REVEALS_DOMAINS
+    hidden = method == SignInForm.METHOD_PASSWORD and not reveals
+    if hidden and exc.reason in {"bad_credentials", "unknown_domain"}:
+        return _("The user name, password or domain is not correct.")
+    return exc.message
+
+
+def _throttled(request: PortalRequest, form: SignInForm, seconds: int) -> HttpResponse:
+    form.add_error(
+        None,
+        ngettext(
+            "Too many failed sign-ins; try again in %(seconds)d second.",
+            "Too many failed sign-ins; try again in %(seconds)d seconds.",
+            seconds,
+        )
+        % {"seconds": seconds},
+    )
+    context = {"form": form, "next": request.GET.get("next", "")}
+    response = render(request, "portal/sign_in.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 def sign_in(request: PortalRequest) -> HttpResponse:
     if request.identity is not None:
         return HttpResponseRedirect(_next_url(request))
@@ -74,17 +102,28 @@ def sign_in(request: PortalRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         where = next(c for c in cloud.available_clouds() if c.key == data["cloud"])
+        account = (
+            throttle.account(where.key, data["credential_id"])
+            if data["method"] == SignInForm.METHOD_APP_CREDENTIAL
+            else throttle.account(where.key, data["domain"], data["username"])
+        )
+        # Refused before Keystone is asked: a guesser learns nothing and Keystone's own
+        # lockout (if any) is not driven by the portal.
+        if wait := throttle.wait_seconds(account, throttle.address(request)):
+            return _throttled(request, form, wait)
         try:
             if data["method"] == SignInForm.METHOD_APP_CREDENTIAL:
                 scoped = cloud.app_credential_sign_in(
                     where, data["credential_id"], data["credential_secret"]
                 )
+                throttle.record_success(account)
                 ref = cloud.ProjectRef(scoped.project_id, scoped.project_name, "")
                 start_session(request, where, scoped, [ref], unscoped_token="")
                 return HttpResponseRedirect(_next_url(request))
             unscoped = cloud.password_sign_in(
                 where, data["username"], data["password"], data["domain"]
             )
+            throttle.record_success(account)
             projects = cloud.list_user_projects(where, unscoped.token)
             if not projects:
                 cloud.revoke_token(where, unscoped.token)
@@ -112,7 +151,9 @@ def sign_in(request: PortalRequest) -> HttpResponse:
             )
             return redirect("portal:choose-project")
         except cloud.AuthFailed as exc:
-            form.add_error(None, exc.message)
+            if exc.reason in {"bad_credentials", "unknown_domain"}:
+                throttle.record_failure(account, throttle.address(request))
+            form.add_error(None, _sign_in_refusal(exc, data["method"]))
         except (SignInRequired, Rejected, CloudUnavailable) as exc:
             form.add_error(None, exc.message)
     context = {"form": form, "next": request.GET.get("next", "")}

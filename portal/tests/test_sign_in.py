@@ -91,12 +91,15 @@ def test_wrong_password(client: Client, keystone: FakeKeystone) -> None:
     response = post_sign_in(client, "member", "nope")
     assert response.status_code == 400
     body = response.content.decode()
-    assert "The user name or password is not correct." in body
+    assert "The user name, password or domain is not correct." in body
     assert 'value="member"' in body  # what was typed is kept (but not the password)
     assert "nope" not in body
 
 
-def test_unknown_domain_has_its_own_message(client: Client, keystone: FakeKeystone) -> None:
+def test_unknown_domain_has_its_own_message_when_configured(
+    client: Client, keystone: FakeKeystone, settings: object
+) -> None:
+    settings.STACKDESK_SIGNIN_REVEALS_DOMAINS = True  # type: ignore[attr-defined]
     response = post_sign_in(client, "member", "member-pw", domain="Nowhere")
     assert response.status_code == 400
     assert "There is no domain called “Nowhere”." in response.content.decode()

@@ -10,8 +10,9 @@ from typing import Any
 import openstack
 import pytest
 from django.contrib.sessions.models import Session
-from django.test import Client
+from django.test import Client, override_settings
 
+from portal import cloud
 from portal.crypto import unseal
 from portal.identity import SESSION_CREDENTIAL, SESSION_IDENTITY
 from portal.models import Operation
@@ -103,17 +104,18 @@ def test_wrong_password_against_real_keystone(portal_clouds_yaml: Path) -> None:
             "domain": "Default",
         },
     )
-    assert "The user name or password is not correct." in response.content.decode()
-    response = Client().post(
-        "/auth/sign-in/",
-        {
-            "method": "password",
-            "cloud": "devcloud:RegionOne",
-            "username": "demo",
-            "password": "whatever",
-            "domain": "NoSuchDomain",
-        },
-    )
+    assert "The user name, password or domain is not correct." in response.content.decode()
+    unknown_domain = {
+        "method": "password",
+        "cloud": "devcloud:RegionOne",
+        "username": "demo",
+        "password": "whatever",
+        "domain": "NoSuchDomain",
+    }
+    response = Client().post("/auth/sign-in/", unknown_domain)
+    assert "The user name, password or domain is not correct." in response.content.decode()
+    with override_settings(STACKDESK_SIGNIN_REVEALS_DOMAINS=True):
+        response = Client().post("/auth/sign-in/", unknown_domain)
     assert "There is no domain called “NoSuchDomain”." in response.content.decode()
 
 
@@ -138,3 +140,53 @@ def test_refresh_counts_in_a_real_worker(
     assert net.name in [n.name for n in tenant.conn.network.networks()]
     page = client.get("/project/overview/").content.decode()
     assert "Counted at" in page
+
+
+def test_wrong_passwords_are_throttled_before_keystone(
+    portal_clouds_yaml: Path, make_tenant: Any, sdk_admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five wrong passwords for a real user lock it in the portal; the sixth attempt, even with
+    the right password, never reaches Keystone (whose own account lockout, if configured,
+    is therefore not driven by guessers through the portal)."""
+    tenant = make_tenant("throttle")  # a throwaway user, deleted after the test
+    asked: list[str] = []
+    real_sign_in = cloud.password_sign_in
+
+    def counting_sign_in(*args: Any) -> Any:
+        asked.append(args[1])
+        return real_sign_in(*args)
+
+    monkeypatch.setattr(cloud, "password_sign_in", counting_sign_in)
+
+    def attempt(password: str) -> Any:
+        return Client().post(
+            "/auth/sign-in/",
+            {
+                "method": "password",
+                "cloud": "devcloud:RegionOne",
+                "username": tenant.username,
+                "password": password,
+                "domain": "Default",
+            },
+        )
+
+    for _ in range(5):
+        assert attempt("not-the-password").status_code == 400
+    assert len(asked) == 5
+    for password in ("not-the-password", tenant.password):
+        response = attempt(password)
+        assert response.status_code == 429
+        assert "Too many failed sign-ins; try again in" in response.content.decode()
+    assert len(asked) == 5
+    # Keystone itself did not lock the account: the user still gets a token there
+    conn = openstack.connect(
+        load_yaml_config=False,
+        load_envvars=False,
+        auth_url=sdk_admin.auth["auth_url"],
+        username=tenant.username,
+        password=tenant.password,
+        user_domain_name="Default",
+        project_id=tenant.project.id,
+        project_domain_name="Default",
+    )
+    assert conn.authorize()

@@ -23,6 +23,9 @@ VISIBILITIES = [
     ("community", _("Community: any project may use it, not listed by default")),
     ("public", _("Public: every project (administrators only)")),
 ]
+# Glance allows 128 properties an image by default (image_property_quota), each value at most
+# 255 characters: 128 lines of key=value fit in this.
+PROPERTIES_MAX = 65536
 PROPERTY_LINE = re.compile(r"^\s*([A-Za-z0-9_.:-]{1,255})\s*=\s*(.*?)\s*$")
 
 
@@ -85,6 +88,7 @@ class ImageFieldsForm(PortalForm):
     properties = forms.CharField(
         label=_("Custom properties"),
         required=False,
+        max_length=PROPERTIES_MAX,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "hw_disk_bus=virtio"}),
         help_text=_("One key=value per line, e.g. os_distro=ubuntu."),
         validators=[cloud_text],

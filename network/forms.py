@@ -24,6 +24,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_DNS_SERVERS = 5  # Neutron's default max_dns_nameservers
 MAX_HOST_ROUTES = 20  # Neutron's default max_subnet_host_routes
+# The subnet's line-per-entry fields: room for a hundred pools or routes, and no more (the
+# pools are compared pairwise, so their number must stay small).
+TEXTAREA_MAX = 4096
 
 
 # --- parsing helpers: each raises ValidationError with a message for the person typing --------
@@ -138,6 +141,7 @@ class SubnetForm(PortalForm):
     allocation_pools = forms.CharField(
         label=gettext_lazy("Allocation pools"),
         required=False,
+        max_length=TEXTAREA_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy(
             "One range per line: first,last (for example 192.168.10.100,192.168.10.200). "
@@ -147,12 +151,14 @@ class SubnetForm(PortalForm):
     dns_nameservers = forms.CharField(
         label=gettext_lazy("DNS name servers"),
         required=False,
+        max_length=TEXTAREA_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("One IP address per line."),
     )
     host_routes = forms.CharField(
         label=gettext_lazy("Host routes"),
         required=False,
+        max_length=TEXTAREA_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy(
             "One route per line: destination CIDR,next hop (for example 10.50.0.0/24,192.168.10.5)."

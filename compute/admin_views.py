@@ -159,7 +159,7 @@ def admin_services(request: PortalRequest) -> HttpResponse:
     services = _gw(request).list_services()
     jobs = (
         Operation.objects.of_cloud(me(request))
-        .filter(kind__in=("drain_host", "evacuate_host"))
+        .filter(kind__in=(tasks.drain_host.name, tasks.evacuate_host.name))
         .defer("credential", "log")[:20]
     )
     latest: dict[str, Operation] = {}

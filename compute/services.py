@@ -62,8 +62,6 @@ def start_drain(
     return start_operation(
         request,
         tasks.drain_host,
-        kind="drain_host",
-        title=tasks.DRAIN_TITLE,
         target=service.host,
         target_name=service.host,
         params={k: form.cleaned_data[k] for k in ("concurrency", "active", "stopped", "reason")},
@@ -77,8 +75,6 @@ def start_evacuation(
     return start_operation(
         request,
         tasks.evacuate_host,
-        kind="evacuate_host",
-        title=tasks.EVACUATE_TITLE,
         target=service.host,
         target_name=service.host,
         params={"concurrency": form.cleaned_data["concurrency"]},
@@ -95,8 +91,6 @@ def start_server_move(request: PortalRequest, server: Server, form: af.TargetHos
     return start_operation(
         request,
         tasks.live_migrate_server if live else tasks.migrate_server,
-        kind="live_migrate_server" if live else "migrate_server",
-        title=tasks.LIVE_MIGRATE_TITLE if live else tasks.MIGRATE_TITLE,
         target=server.id,
         target_name=server.name,
         params=params,

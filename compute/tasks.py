@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from celery import shared_task
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -31,13 +30,7 @@ from compute import hosts as h
 from compute.gateway import AdminGateway, Migration, Server, ServerMigration, ServerQuery
 from portal.errors import NotFound, Rejected
 from portal.gateways import job_gateway
-from portal.operations import Job, running
-
-LIVE_MIGRATE_TITLE = gettext_noop("Live migrate instance")
-MIGRATE_TITLE = gettext_noop("Migrate instance")
-DRAIN_TITLE = gettext_noop("Drain host")
-EVACUATE_TITLE = gettext_noop("Evacuate host")
-HOST_JOBS = ("live_migrate_server", "migrate_server", "drain_host", "evacuate_host")
+from portal.operations import Job, job
 
 # How often a job looks at Nova while instances move, and how many it moves at once unless
 # the run says otherwise.
@@ -327,49 +320,34 @@ def _report(job: Job, items: list[dict[str, Any]], source: str) -> None:
 # --- the Celery tasks ------------------------------------------------------------------------
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def live_migrate_server(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is None:
-            return
-        gw = job_gateway(job, AdminGateway)
-        move_instances(job, gw, lambda: _plan_one(job, gw, h.LIVE))
+@job(gettext_noop("Live migrate instance"))
+def live_migrate_server(job: Job) -> None:
+    gw = job_gateway(job, AdminGateway)
+    move_instances(job, gw, lambda: _plan_one(job, gw, h.LIVE))
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def migrate_server(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is None:
-            return
-        gw = job_gateway(job, AdminGateway)
-        move_instances(job, gw, lambda: _plan_one(job, gw, h.COLD))
+@job(gettext_noop("Migrate instance"))
+def migrate_server(job: Job) -> None:
+    gw = job_gateway(job, AdminGateway)
+    move_instances(job, gw, lambda: _plan_one(job, gw, h.COLD))
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    time_limit=HOST_JOB_TIME_LIMIT,
-    soft_time_limit=HOST_JOB_TIME_LIMIT - 300,
-)
-def drain_host(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is None:
-            return
-        gw = job_gateway(job, AdminGateway)
-        source = job.op.target
-        move_instances(job, gw, lambda: (source, _plan_host(job, gw, source, evacuate=False)))
+HOST_JOB_LIMITS = {"time_limit": HOST_JOB_TIME_LIMIT, "soft_time_limit": HOST_JOB_TIME_LIMIT - 300}
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    time_limit=HOST_JOB_TIME_LIMIT,
-    soft_time_limit=HOST_JOB_TIME_LIMIT - 300,
-)
-def evacuate_host(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is None:
-            return
-        gw = job_gateway(job, AdminGateway)
-        source = job.op.target
-        move_instances(job, gw, lambda: (source, _plan_host(job, gw, source, evacuate=True)))
+@job(gettext_noop("Drain host"), **HOST_JOB_LIMITS)
+def drain_host(job: Job) -> None:
+    gw = job_gateway(job, AdminGateway)
+    source = job.op.target
+    move_instances(job, gw, lambda: (source, _plan_host(job, gw, source, evacuate=False)))
+
+
+@job(gettext_noop("Evacuate host"), **HOST_JOB_LIMITS)
+def evacuate_host(job: Job) -> None:
+    gw = job_gateway(job, AdminGateway)
+    source = job.op.target
+    move_instances(job, gw, lambda: (source, _plan_host(job, gw, source, evacuate=True)))
+
+
+# The kinds whose rows are host jobs (their page, their JSON report).
+HOST_JOBS = tuple(k.name for k in (live_migrate_server, migrate_server, drain_host, evacuate_host))

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from images import tasks
 from images.formats import DISK_FORMATS
 from images.gateway import Image
 from images.models import ImageUpload
@@ -64,7 +65,7 @@ def _uploads_and_jobs(request: PortalRequest) -> tuple[list[ImageUpload], dict[s
     jobs = (
         Operation.objects.of_project(identity)
         .active()
-        .filter(kind__in=["upload_image", "import_image"])
+        .filter(kind__in=[tasks.upload_image.name, tasks.import_image.name])
         .defer("credential")
     )
     by_image = {str(op.result["image_id"]): op for op in jobs if op.result.get("image_id")}

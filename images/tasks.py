@@ -11,7 +11,6 @@ import logging
 import time
 from typing import Any
 
-from celery import shared_task
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,12 +28,10 @@ from images.uploads import (
 )
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected
 from portal.gateways import job_gateway
-from portal.operations import Job, OperationCancelled, running
+from portal.operations import Job, OperationCancelled, job
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_TITLE = gettext_noop("Upload image")
-IMPORT_TITLE = gettext_noop("Import image from URL")
 # Seconds between progress reports while sending (each is one row update, and the moment a
 # cancel is noticed).
 PROGRESS_EVERY = 2.0
@@ -107,7 +104,8 @@ def _start_over(job: Job, gw: ImagesGateway, upload: ImageUpload) -> None:
     _log(job, _("The part sent by the earlier attempt is no longer kept: sending from the start."))
 
 
-def send_upload(job: Job) -> None:
+@job(gettext_noop("Upload image"))
+def upload_image(job: Job) -> None:
     upload = ImageUpload.objects.get(pk=job.params["upload_id"])
     if not upload.is_open:
         raise Rejected(_("The upload was cancelled before it reached the cloud."))
@@ -171,13 +169,6 @@ def send_upload(job: Job) -> None:
     )
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def upload_image(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is not None:
-            send_upload(job)
-
-
 def _import_failure(gw: ImagesGateway, image_id: str, doc_status: str) -> str:
     tasks = gw.list_image_tasks(image_id)
     failed = [t.message for t in tasks if t.status == "failure" and t.message]
@@ -186,7 +177,8 @@ def _import_failure(gw: ImagesGateway, image_id: str, doc_status: str) -> str:
     return _("Glance stopped the import (image status %(status)s).") % {"status": doc_status}
 
 
-def import_from_url(job: Job) -> None:
+@job(gettext_noop("Import image from URL"))
+def import_image(job: Job) -> None:
     gw = job_gateway(job, ImagesGateway)
     spec, uri = spec_from(job.params["spec"]), job.params["uri"]
     try:
@@ -233,10 +225,3 @@ def import_from_url(job: Job) -> None:
         raise
     job.result["status"] = image.status
     job.progress(step=_("Image is active"), percent=100, log=_("Import finished"))
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def import_image(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is not None:
-            import_from_url(job)

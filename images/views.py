@@ -94,7 +94,8 @@ def _image_operations(request: PortalRequest, image_id: str) -> list[Operation]:
     # tenant, the uploads into it (and who asked) are not theirs to see.
     return list(
         Operation.objects.of_project(identity)
-        .filter(kind__in=["upload_image", "import_image"], result__image_id=image_id)
+        .filter(kind__in=[tasks.upload_image.name, tasks.import_image.name])
+        .filter(result__image_id=image_id)
         .defer("credential")[:5]
     )
 
@@ -133,8 +134,6 @@ def _start_import(request: PortalRequest, form: CreateImageForm) -> bool:
     start_operation(
         request,
         tasks.import_image,
-        kind="import_image",
-        title=tasks.IMPORT_TITLE,
         target_name=spec.name,
         params={"spec": spec.__dict__, "uri": form.cleaned_data["url"]},
     )
@@ -207,8 +206,6 @@ def _ensure_job(request: PortalRequest, upload: ImageUpload) -> Operation:
     op = start_operation(
         request,
         tasks.upload_image,
-        kind="upload_image",
-        title=tasks.UPLOAD_TITLE,
         target_name=upload.spec.get("name", ""),
         params={"upload_id": str(upload.pk)},
     )

@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import contextlib
 
-from celery import shared_task
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from network.gateway import NetworkGateway
 from portal.errors import NotFound
 from portal.gateways import job_gateway
-from portal.operations import Job, running
-
-DELETE_ROUTER_TITLE = gettext_noop("Delete router")
+from portal.operations import Job, job
 
 
-def remove_router(job: Job) -> None:
+@job(gettext_noop("Delete router"))
+def delete_router(job: Job) -> None:
     gw = job_gateway(job, NetworkGateway)
     router_id = job.op.target
     try:
@@ -62,10 +60,3 @@ def remove_router(job: Job) -> None:
     job.progress(
         step=_("Router deleted"), log=_("Deleted router %(name)s.") % {"name": router.label}
     )
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def delete_router(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is not None:
-            remove_router(job)

@@ -820,7 +820,8 @@ def remove_extra_routes_from_router(request: PortalRequest, router_id: str) -> H
 
 def _routers_being_deleted(request: PortalRequest) -> set[str]:
     """Routers a delete_router job is working on: their rows say so and the list polls."""
-    pending = Operation.objects.of_project(me(request)).active().filter(kind="delete_router")
+    pending = Operation.objects.of_project(me(request)).active()
+    pending = pending.filter(kind=tasks.delete_router.name)
     return set(pending.values_list("target", flat=True))
 
 
@@ -834,14 +835,9 @@ def delete_router(request: PortalRequest, router_id: str) -> HttpResponse:
     """
     router = _gw(request).get_router(router_id)
     op = Operation.objects.of_project(me(request)).active().filter(
-        kind="delete_router", target=router.id
+        kind=tasks.delete_router.name, target=router.id
     ).first() or start_operation(
-        request,
-        tasks.delete_router,
-        kind="delete_router",
-        title=tasks.DELETE_ROUTER_TITLE,
-        target=router.id,
-        target_name=router.label,
+        request, tasks.delete_router, target=router.id, target_name=router.label
     )
     if request.htmx and request.POST.get("stay"):
         response = render(request, "network/operation_started.html", {"op": op})

@@ -8,10 +8,15 @@ The life of an Operation row:
                               worker lost: the reaper requeues it, or fails it after
                               STACKDESK_OPERATION_MAX_ATTEMPTS attempts)
 
-Tasks take one argument, the operation id (STYLE.md §5). A task runs its body inside
-`with running(operation_id) as job:`; `job` is None when there is nothing to do (already
-finished, cancelled, or claimed by a live worker), which makes redelivered messages harmless.
-The user's token travels only inside the row, sealed; never on the broker.
+A kind of job is declared once, beside its work, with `@job(title)` over a function that
+takes the Job (`def delete_router(job: Job) -> None` in network/tasks.py): that makes its
+JobKind (the verb-noun name stored as Operation.kind, the English title, the Celery task) and
+the task, which takes one argument, the operation id (STYLE.md §5), claims the row and runs the
+body inside `running()`; nothing happens when there is nothing to do (already finished,
+cancelled, or claimed by a live worker), which makes redelivered messages harmless. Views
+start a kind with `start_operation(request, tasks.delete_router, target=...)` and look its
+rows up by `tasks.delete_router.name`. The user's token travels only inside the row, sealed;
+never on the broker.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from celery import Task, current_app
+from celery import Task, current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
@@ -46,12 +52,42 @@ class OperationCancelled(Exception):
     """Raised inside a running job when the user cancelled it."""
 
 
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job: its verb-noun name (Operation.kind; the task is `<module>.<name>`), its
+    English title (marked with gettext_noop, translated when shown) and its Celery task."""
+
+    name: str
+    title: str
+    task: Task[[int], None]
+
+    def __call__(self, operation_id: int) -> None:
+        """Run the job here and now, as a worker does with its message (tests, benchmarks)."""
+        self.task(operation_id)
+
+
+def job(title: str, **options: Any) -> Callable[[Callable[[Job], None]], JobKind]:
+    """Declare a kind of job over the function that does its work with a Job. `options` go
+    to Celery (time limits); every job task is acks_late and keeps no result."""
+
+    def declare(body: Callable[[Job], None]) -> JobKind:
+        @shared_task(
+            name=f"{body.__module__}.{body.__name__}", acks_late=True, ignore_result=True, **options
+        )
+        def run(operation_id: int) -> None:
+            with running(operation_id) as current:
+                if current is not None:
+                    body(current)
+
+        return JobKind(body.__name__, title, run)
+
+    return declare
+
+
 def start_operation(
     request: PortalRequest,
-    task: Task[Any, Any],
+    kind: JobKind,
     *,
-    kind: str,
-    title: str,
     target: str = "",
     target_name: str = "",
     params: dict[str, Any] | None = None,
@@ -68,14 +104,14 @@ def start_operation(
     sealed: dict[str, Any] = {"token": credential["token"], "body": credential["body"]}
     notes = []
     if delegate:
-        trust_id, note = _delegate(request, task)
+        trust_id, note = _delegate(request, kind.task)
         notes.append(_line(note))
         if trust_id:
             sealed["trust_id"] = trust_id
     op = Operation.objects.create(
-        kind=kind,
-        title=title,
-        task_name=task.name,
+        kind=kind.name,
+        title=kind.title,
+        task_name=kind.task.name,
         cloud_key=identity.cloud_key,
         user_id=identity.user_id,
         user_name=identity.user_name,

@@ -320,8 +320,6 @@ def start_bulk_quotas(request: PortalRequest, form: BulkQuotaForm) -> Operation:
     return start_operation(
         request,
         quota_tasks.apply_quotas,
-        kind="apply_quotas",
-        title=quota_tasks.APPLY_TITLE,
         target_name=", ".join(name for _pid, name in chosen)[:255],
         params={"projects": chosen, "values": form.values()},
     )

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from celery import shared_task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from portal.gateways import job_gateway
-from portal.operations import Job, running
+from portal.operations import Job, job
 from projects.gateway import ProjectsGateway
 from projects.models import ProjectCounts
-
-REFRESH_TITLE = gettext_noop("Refresh resource counts")
 
 # (result key, label, service type needed, gateway method)
 COUNTERS: list[tuple[str, str, str, Callable[[ProjectsGateway], int]]] = [
@@ -34,7 +31,8 @@ COUNTERS: list[tuple[str, str, str, Callable[[ProjectsGateway], int]]] = [
 ]
 
 
-def count_resources(job: Job) -> None:
+@job(gettext_noop("Refresh resource counts"))
+def refresh_project_counts(job: Job) -> None:
     gw = job_gateway(job, ProjectsGateway)
     for index, (key, label, service, count) in enumerate(COUNTERS):
         if key in job.result:  # counted by an earlier attempt: do not count again
@@ -49,10 +47,3 @@ def count_resources(job: Job) -> None:
         project_id=job.op.project_id,
         defaults={"counts": job.result, "refreshed_at": timezone.now(), "operation": job.op},
     )
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def refresh_project_counts(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is not None:
-            count_resources(job)

@@ -41,7 +41,9 @@ def _counts_context(request: PortalRequest) -> dict[str, object]:
         cloud_key=identity.cloud_key, project_id=identity.project_id
     ).first()
     pending = (
-        Operation.objects.of_project(identity).active().filter(kind="refresh_project_counts")
+        Operation.objects.of_project(identity)
+        .active()
+        .filter(kind=tasks.refresh_project_counts.name)
     ).first()
     rows = [
         (label, counts.counts.get(key) if counts else None) for key, label, _s, _f in tasks.COUNTERS
@@ -159,8 +161,6 @@ def refresh_project_counts(request: PortalRequest) -> HttpResponse:
         start_operation(
             request,
             tasks.refresh_project_counts,
-            kind="refresh_project_counts",
-            title=tasks.REFRESH_TITLE,
             target=me(request).project_id,
             target_name=me(request).project_name,
         )

@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from celery import shared_task
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from portal.errors import CloudError, NotFound, Rejected
 from portal.gateways import job_gateway
-from portal.operations import Job, running
+from portal.operations import Job, job
 from projects.gateway import ProjectsGateway
 from quotas import catalog
 from quotas.gateway import QuotaSet, QuotasGateway
@@ -39,10 +38,6 @@ from quotas.usage import (
     project_usages,
     volume_totals,
 )
-
-EXPORT_TITLE = gettext_noop("Export usage")
-APPLY_TITLE = gettext_noop("Apply quotas to projects")
-NETWORK_DEFAULTS_TITLE = gettext_noop("Apply network default quotas")
 
 UPDATERS: dict[str, Callable[[QuotasGateway, str, Mapping[str, int]], None]] = {
     catalog.COMPUTE: lambda gw, pid, values: gw.update_compute_quota_set(pid, values),
@@ -166,7 +161,8 @@ def forget_old_exports(folder: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def write_usage_export(job: Job) -> None:
+@job(gettext_noop("Export usage"))
+def export_usage(job: Job) -> None:
     final = export_path(job.op.pk)
     if final.exists() and job.result.get("rows") is not None:
         return  # written by an earlier attempt
@@ -197,13 +193,6 @@ def write_usage_export(job: Job) -> None:
     job.progress(step=_("Ready to download"), log=_("%(n)d rows written") % {"n": rows})
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def export_usage(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is not None:
-            write_usage_export(job)
-
-
 # --- apply_quotas -------------------------------------------------------------------------
 
 
@@ -222,7 +211,8 @@ def apply_to_project(
     return apply_quota_changes(project_quotas(gw, project_id), values, previous).rows()
 
 
-def apply_quota_set(job: Job) -> None:
+@job(gettext_noop("Apply quotas to projects"))
+def apply_quotas(job: Job) -> None:
     gw = job_gateway(job, QuotasGateway)
     projects: list[list[str]] = job.params["projects"]  # [[id, name], ...]
     for index, (project_id, name) in enumerate(projects):
@@ -238,13 +228,6 @@ def apply_quota_set(job: Job) -> None:
         job.progress(log=f"{name}: {status}")
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def apply_quotas(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is not None:
-            apply_quota_set(job)
-
-
 # --- apply_network_defaults ---------------------------------------------------------------
 
 
@@ -252,7 +235,8 @@ def _same(limits: Mapping[str, int], values: Mapping[str, int]) -> bool:
     return all(limits.get(key) == value for key, value in values.items())
 
 
-def apply_network_default_values(job: Job) -> None:
+@job(gettext_noop("Apply network default quotas"))
+def apply_network_defaults(job: Job) -> None:
     """A project follows the network defaults when Neutron has no quota of its own for it, or
     when the portal wrote its quota from the previous defaults and nobody changed it since.
     New defaults equal to Neutron's configured ones are applied by deleting the quotas the
@@ -303,10 +287,3 @@ def apply_network_default_values(job: Job) -> None:
             refused = [[catalog.NETWORK, exc.message]]
             job.result[project_id] = {"name": name, "status": "refused", "refused": refused}
         job.progress(log=f"{name}: {job.result[project_id]['status']}")
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def apply_network_defaults(operation_id: int) -> None:
-    with running(operation_id) as job:
-        if job is not None:
-            apply_network_default_values(job)

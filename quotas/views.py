@@ -97,8 +97,6 @@ def export_usage(request: PortalRequest) -> HttpResponse:
         op = start_operation(
             request,
             tasks.export_usage,
-            kind="export_usage",
-            title=tasks.EXPORT_TITLE,
             target_name=f"{iso(period.start)} – {iso(period.end)}",
             params={"start": period.start.isoformat(), "end": period.end.isoformat()},
         )
@@ -146,10 +144,8 @@ def export_project_usage(request: PortalRequest) -> HttpResponse:
 def _own_export(request: PortalRequest, pk: int) -> Operation:
     """An export job, to the user who started it or an admin; anyone else gets a 404."""
     identity = me(request)
-    op = get_object_or_404(Operation, pk=pk, kind="export_usage", cloud_key=identity.cloud_key)
-    if op.user_id != identity.user_id and not identity.is_admin:
-        raise Http404
-    return op
+    exports = Operation.objects.visible_to(identity).filter(kind=tasks.export_usage.name)
+    return get_object_or_404(exports, pk=pk)
 
 
 @require_GET
@@ -190,7 +186,7 @@ def _network_defaults(cloud_key: str, configured: dict[str, int]) -> dict[str, i
 
 def _last_network_defaults_job(cloud_key: str) -> Operation | None:
     return (
-        Operation.objects.filter(kind="apply_network_defaults", cloud_key=cloud_key)
+        Operation.objects.filter(kind=tasks.apply_network_defaults.name, cloud_key=cloud_key)
         .order_by("-created_at")
         .first()
     )
@@ -264,8 +260,6 @@ def save_defaults(
         start_operation(
             request,
             tasks.apply_network_defaults,
-            kind="apply_network_defaults",
-            title=tasks.NETWORK_DEFAULTS_TITLE,
             params={"previous": previous, "values": values},
         )
         outcome.applied.append(catalog.NETWORK)
@@ -274,7 +268,7 @@ def save_defaults(
 
 # --- quota jobs (bulk apply, network defaults) --------------------------------------------
 
-QUOTA_JOBS = ("apply_quotas", "apply_network_defaults")
+QUOTA_JOBS = (tasks.apply_quotas.name, tasks.apply_network_defaults.name)
 
 
 def quota_job_context(op: Operation) -> dict[str, object]:
@@ -290,7 +284,8 @@ def quota_job_context(op: Operation) -> dict[str, object]:
 @require_GET
 @admin_required
 def show_quota_job(request: PortalRequest, pk: int) -> HttpResponse:
-    op = get_object_or_404(Operation, pk=pk, kind__in=QUOTA_JOBS, cloud_key=me(request).cloud_key)
+    jobs = Operation.objects.of_cloud(me(request)).filter(kind__in=QUOTA_JOBS)
+    op = get_object_or_404(jobs, pk=pk)
     context = quota_job_context(op)
     if request.htmx and not request.htmx.boosted:
         status = 286 if op.is_finished else 200

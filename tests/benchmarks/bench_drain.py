@@ -110,9 +110,9 @@ def drain(tenant: Any, host: str, concurrency: int) -> Any:
     unscoped = cloud.password_sign_in(where, tenant.username, tenant.password, "Default")
     scoped = cloud.scope_token(where, unscoped.token, tenant.project.id)
     op = Operation.objects.create(
-        kind="drain_host",
-        title=tasks.DRAIN_TITLE,
-        task_name=tasks.drain_host.name,
+        kind=tasks.drain_host.name,
+        title=tasks.drain_host.title,
+        task_name=tasks.drain_host.task.name,
         cloud_key=where.key,
         user_id=scoped.user_id,
         user_name=scoped.user_name,

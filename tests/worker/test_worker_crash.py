@@ -19,9 +19,9 @@ pytestmark = pytest.mark.worker
 
 def queue_counting(steps: int, delay: float) -> Operation:
     op = Operation.objects.create(
-        kind="count_slowly",
-        title="Count slowly",
-        task_name=count_slowly.name,
+        kind=count_slowly.name,
+        title=count_slowly.title,
+        task_name=count_slowly.task.name,
         cloud_key="none",
         user_id="u-1",
         user_name="tester",
@@ -29,7 +29,7 @@ def queue_counting(steps: int, delay: float) -> Operation:
         project_name="test",
         params={"steps": steps, "delay": delay},
     )
-    current_app.send_task(count_slowly.name, args=[op.pk])
+    current_app.send_task(count_slowly.task.name, args=[op.pk])
     return op
 
 

@@ -1,4 +1,5 @@
-"""Forms of the admin compute pages: services, host jobs, migrations, aggregates, filters.
+"""Forms of the admin compute pages: services, host jobs, migrations, aggregates, flavors,
+filters.
 
 A host that cannot take an instance is still listed, disabled, with the reason; choosing it
 anyway (an old page, a crafted POST) is refused at the field with the same reason.
@@ -13,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from compute import hosts as h
 from compute.forms import ServerFilterForm
-from compute.gateway import ProjectName, ServerQuery
+from compute.gateway import NewFlavor, ProjectName, ServerQuery
 from portal.forms import PortalForm
+from portal.validators import INT32_MAX, cloud_text
 
 MAX_CONCURRENCY = 8
 BLOCK_MIGRATION = (
@@ -229,3 +231,122 @@ class MigrationFilterForm(PortalForm):
         error_messages={"invalid": _("Paste an instance's ID (a UUID).")},
     )
     marker = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+
+# --- flavors ---------------------------------------------------------------------------------
+
+# Nova's flavor id pattern (nova/api/validation/parameter_types.py) allows inner spaces; the
+# portal also refuses those and a leading dot, so an id is always one clean URL segment.
+FLAVOR_ID = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$"
+# Nova's extra spec key pattern is [a-zA-Z0-9-_:. ]{1,255}; the key goes into a URL when it
+# is removed, so the portal refuses spaces and a leading dot ("." or ".." would be a path).
+EXTRA_SPEC_KEY = r"^[A-Za-z0-9_-][A-Za-z0-9_.:-]*$"
+# Offered in the key's datalist. A key ending in ":" is a namespace to complete.
+EXTRA_SPEC_SUGGESTIONS = (
+    "hw:cpu_policy",
+    "hw:cpu_thread_policy",
+    "hw:mem_page_size",
+    "hw:numa_nodes",
+    "aggregate_instance_extra_specs:",
+    "quota:cpu_quota",
+    "quota:cpu_period",
+    "quota:cpu_shares",
+    "quota:disk_read_bytes_sec",
+    "quota:disk_write_bytes_sec",
+    "quota:disk_total_iops_sec",
+)
+RXTX_MAX = 3.40282e38  # Nova stores the factor as a FLOAT column and refuses anything above
+
+
+class FlavorForm(PortalForm):
+    flavor_id = forms.RegexField(
+        label=_("ID"),
+        max_length=255,
+        required=False,
+        regex=FLAVOR_ID,
+        error_messages={
+            "invalid": _("Use letters, digits and _ . - only, not starting with a dot.")
+        },
+        help_text=_("Leave empty and Nova generates one (a UUID)."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=255, validators=[cloud_text])
+    vcpus = forms.IntegerField(label=_("vCPUs"), min_value=1, max_value=INT32_MAX)
+    ram = forms.IntegerField(label=_("RAM (MiB)"), min_value=1, max_value=INT32_MAX)
+    disk = forms.IntegerField(
+        label=_("Root disk (GiB)"),
+        min_value=0,
+        max_value=INT32_MAX,
+        help_text=_("0: the root disk is as large as the image needs (or a volume)."),
+    )
+    ephemeral = forms.IntegerField(
+        label=_("Ephemeral disk (GiB)"), min_value=0, max_value=INT32_MAX, initial=0
+    )
+    swap = forms.IntegerField(label=_("Swap (MiB)"), min_value=0, max_value=INT32_MAX, initial=0)
+    rxtx_factor = forms.FloatField(
+        label=_("RX/TX factor"),
+        initial=1.0,
+        max_value=RXTX_MAX,
+        help_text=_("Bandwidth relative to the network's base; 1.0 for most clouds."),
+    )
+    is_public = forms.BooleanField(
+        label=_("Public"),
+        required=False,
+        initial=True,
+        help_text=_("A private flavor is usable only by the projects given access to it."),
+    )
+
+    def clean_flavor_id(self) -> str:
+        flavor_id: str = self.cleaned_data["flavor_id"]
+        if flavor_id == "create":  # the portal's own page for creating one has that URL
+            raise forms.ValidationError(_("“create” cannot be a flavor ID here."))
+        return flavor_id
+
+    def clean_rxtx_factor(self) -> float:
+        factor: float = self.cleaned_data["rxtx_factor"]
+        if factor <= 0:
+            raise forms.ValidationError(_("The RX/TX factor must be greater than 0."))
+        return factor
+
+    def new_flavor(self) -> NewFlavor:
+        data = self.cleaned_data
+        return NewFlavor(
+            id=data["flavor_id"],
+            name=data["name"],
+            vcpus=data["vcpus"],
+            ram=data["ram"],
+            disk=data["disk"],
+            ephemeral=data["ephemeral"] or 0,
+            swap=data["swap"] or 0,
+            rxtx_factor=data["rxtx_factor"],
+            is_public=data["is_public"],
+        )
+
+
+class ExtraSpecForm(PortalForm):
+    key = forms.RegexField(
+        label=_("Key"),
+        max_length=255,
+        regex=EXTRA_SPEC_KEY,
+        error_messages={
+            "invalid": _("Use letters, digits and _ . : - only, not starting with a dot.")
+        },
+        widget=forms.TextInput(attrs={"list": "extra-spec-keys", "autocomplete": "off"}),
+    )
+    value = forms.CharField(label=_("Value"), max_length=255, strip=True, validators=[cloud_text])
+
+    def clean_key(self) -> str:
+        key: str = self.cleaned_data["key"]
+        if key.endswith(":"):
+            raise forms.ValidationError(
+                _("%(key)s is a namespace: complete the key after the colon.") % {"key": key}
+            )
+        return key
+
+
+class FlavorAccessForm(PortalForm):
+    project_id = forms.ChoiceField(label=_("Project"))
+
+    def __init__(self, *args: Any, projects: list[ProjectName], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["project_id"]
+        field.choices = [(p.id, f"{p.name} ({p.id})" if p.name else p.id) for p in projects]

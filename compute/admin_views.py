@@ -1,6 +1,7 @@
 """Admin › Compute and Admin › System: hypervisors and capacity, compute services and host
-jobs (drain, evacuate), aggregates, every project's instances with live and cold migration,
-Nova's migrations, and the cloud's health (with the banner every admin page shows).
+jobs (drain, evacuate), aggregates, flavors (extra specs, access to private ones), every
+project's instances with live and cold migration, Nova's migrations, and the cloud's health
+(with the banner every admin page shows).
 
 Every view is `admin_required` and acts with the signed-in administrator's own token; the
 host jobs run in compute/tasks.py. Call budgets (tested with the fake): hypervisors 3 + 2 per
@@ -11,6 +12,7 @@ one probe per endpoint URL, all at once.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,6 +38,7 @@ from compute.gateway import (
     ComputeService,
     NetworkAgent,
     Probe,
+    ProjectName,
     Server,
     VolumeService,
 )
@@ -696,3 +699,174 @@ def admin_health(request: PortalRequest) -> HttpResponse:
         return render(request, "compute/admin/health.html#banner", {"problems": problems})
     context = _health(gw)
     return render(request, "compute/admin/health.html", context)
+
+
+# --- flavors ---------------------------------------------------------------------------------
+
+
+def _flavor_url(flavor_id: str) -> str:
+    return reverse("compute:flavor-detail", args=[flavor_id])
+
+
+@require_GET
+@admin_required
+def list_flavors(request: PortalRequest) -> HttpResponse:
+    """Every flavor, public and private, with its extra specs (one Nova call, 2.61+)."""
+    return render(request, "compute/admin/flavors.html", {"flavors": _gw(request).list_flavors()})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def create_flavor(request: PortalRequest) -> HttpResponse:
+    form = af.FlavorForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            flavor_id = _gw(request).create_flavor(form.new_flavor())
+        except (Rejected, NotFound) as exc:
+            form.add_error(None, explain(exc))  # a name or id taken: Nova's 409, in its words
+        else:
+            name = form.cleaned_data["name"]
+            messages.success(request, _("Flavor %(name)s created.") % {"name": name})
+            return _go(request, _flavor_url(flavor_id))
+    return _form_page(
+        request,
+        form,
+        title=_("Create a flavor"),
+        submit=_("Create flavor"),
+        cancel_url=reverse("compute:list-flavors"),
+    )
+
+
+def _flavor_page(
+    request: PortalRequest,
+    flavor_id: str,
+    *,
+    spec_form: af.ExtraSpecForm | None = None,
+    access_form: af.FlavorAccessForm | None = None,
+) -> HttpResponse:
+    """One flavor: its extra specs and, when private, the projects given access (names from
+    Keystone, read at the same time as Nova's access list). 1 call, or 3 for a private one."""
+    gw = _gw(request)
+    flavor = gw.get_flavor(flavor_id)
+    access: list[str] = []
+    projects: list[ProjectName] = []
+    if not flavor.is_public:
+        access, projects = concurrently(lambda: gw.list_flavor_access(flavor.id), gw.list_projects)
+    names = {p.id: p.name for p in projects}
+    if access_form is None:
+        access_form = af.FlavorAccessForm(projects=[p for p in projects if p.id not in access])
+    elif flavor.is_public:  # a public flavor's page has no access form to show errors at
+        for errors in access_form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    spec_form = spec_form or af.ExtraSpecForm()
+    context = {
+        "flavor": flavor,
+        "access": [(pid, names.get(pid, "")) for pid in access],
+        "spec_form": spec_form,
+        "access_form": access_form,
+        "suggestions": af.EXTRA_SPEC_SUGGESTIONS,
+    }
+    failed = bool(spec_form.errors or access_form.errors)
+    return render(
+        request, "compute/admin/flavors_detail.html", context, status=400 if failed else 200
+    )
+
+
+@require_GET
+@admin_required
+def flavor_detail(request: PortalRequest, flavor_id: str) -> HttpResponse:
+    return _flavor_page(request, flavor_id)
+
+
+def _flavor_done(request: PortalRequest, flavor_id: str, message: str, ok: bool) -> HttpResponse:
+    (messages.success if ok else messages.error)(request, message)
+    return HttpResponseRedirect(_flavor_url(flavor_id))
+
+
+@require_POST
+@admin_required
+def update_flavor_extra_specs(request: PortalRequest, flavor_id: str) -> HttpResponse:
+    """Set one key; Nova (2.86+) still checks the values of the namespaces it knows."""
+    form = af.ExtraSpecForm(request.POST)
+    if form.is_valid():
+        key, value = form.cleaned_data["key"], form.cleaned_data["value"]
+        try:
+            _gw(request).update_flavor_extra_specs(flavor_id, {key: value})
+        except (Rejected, NotFound) as exc:
+            form.add_error(None, explain(exc))
+        else:
+            return _flavor_done(request, flavor_id, _("%(key)s set.") % {"key": key}, True)
+    return _flavor_page(request, flavor_id, spec_form=form)
+
+
+@require_POST
+@admin_required
+def delete_flavor_extra_spec(request: PortalRequest, flavor_id: str) -> HttpResponse:
+    key = request.POST.get("key", "")
+    if not re.fullmatch(af.EXTRA_SPEC_KEY, key) or len(key) > 255:
+        return _flavor_done(request, flavor_id, _("That is not an extra spec key."), False)
+    try:
+        _gw(request).delete_flavor_extra_spec(flavor_id, key)
+    except (Rejected, NotFound) as exc:
+        reason = _("Nova refused: %(reason)s") % {"reason": explain(exc)}
+        return _flavor_done(request, flavor_id, reason, False)
+    return _flavor_done(request, flavor_id, _("%(key)s removed.") % {"key": key}, True)
+
+
+@require_POST
+@admin_required
+def add_flavor_access(request: PortalRequest, flavor_id: str) -> HttpResponse:
+    gw = _gw(request)
+    form = af.FlavorAccessForm(request.POST, projects=gw.list_projects())
+    if form.is_valid():
+        project_id = form.cleaned_data["project_id"]
+        try:
+            gw.add_flavor_access(flavor_id, project_id)
+        except (Rejected, NotFound) as exc:
+            form.add_error(None, explain(exc))  # a public flavor, or access given already
+        else:
+            done = _("Project %(project)s may use this flavor.") % {"project": project_id}
+            return _flavor_done(request, flavor_id, done, True)
+    return _flavor_page(request, flavor_id, access_form=form)
+
+
+@require_POST
+@admin_required
+def remove_flavor_access(request: PortalRequest, flavor_id: str) -> HttpResponse:
+    project_id = request.POST.get("project_id", "")
+    try:
+        _gw(request).remove_flavor_access(flavor_id, project_id)
+    except (Rejected, NotFound) as exc:
+        reason = _("Nova refused: %(reason)s") % {"reason": explain(exc)}
+        return _flavor_done(request, flavor_id, reason, False)
+    done = _("Project %(project)s may no longer use this flavor.") % {"project": project_id}
+    return _flavor_done(request, flavor_id, done, True)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def delete_flavor(request: PortalRequest, flavor_id: str) -> HttpResponse:
+    gw = _gw(request)
+    flavor = gw.get_flavor(flavor_id)
+    if request.method == "POST":
+        try:
+            gw.delete_flavor(flavor.id)
+        except (Rejected, NotFound) as exc:
+            reason = _("Nova refused: %(reason)s") % {"reason": explain(exc)}
+            return _flavor_done(request, flavor.id, reason, False)
+        messages.success(request, _("Flavor %(name)s deleted.") % {"name": flavor.name})
+        return _go(request, reverse("compute:list-flavors"))
+    context = {
+        "title": _("Delete flavor %(name)s") % {"name": flavor.name},
+        "intro": _(
+            "Nova deletes a flavor even while instances use it. Those instances keep running "
+            "with the copy of the flavor stored in each of them; nothing new can be launched "
+            "with it, and an instance resized away from it cannot be resized back."
+        ),
+        "submit": _("Delete flavor"),
+        "action_url": request.path,
+        "cancel_url": reverse("compute:list-flavors"),
+    }
+    template = "compute/confirm.html#modal" if _partial(request) else "compute/confirm.html"
+    return render(request, template, context)

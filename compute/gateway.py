@@ -54,6 +54,9 @@ POWER_STATES = {
 # embeds the flavor, 2.69 lists servers of a down cell, 2.71 adds server groups.
 SERVERS_MICROVERSION = "2.100"
 
+# From 2.86 Nova validates flavor extra specs of the namespaces it knows.
+EXTRA_SPECS_MICROVERSION = "2.86"
+
 # Sort keys a project member may use (Nova refuses host/node sorting to non-admins).
 SORT_KEYS = ("display_name", "created_at", "vm_state", "availability_zone", "key_name")
 
@@ -178,6 +181,24 @@ class Flavor:
     disk: int  # GiB
     ephemeral: int = 0
     is_public: bool = True
+    swap: int = 0  # MiB
+    rxtx_factor: float = 1.0
+    extra_specs: tuple[tuple[str, str], ...] = ()  # sorted by key
+
+
+@dataclass(frozen=True)
+class NewFlavor:
+    """What Admin › Flavors creates; an empty id lets Nova generate one (a UUID)."""
+
+    name: str
+    vcpus: int
+    ram: int
+    disk: int
+    ephemeral: int = 0
+    swap: int = 0
+    rxtx_factor: float = 1.0
+    is_public: bool = True
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -490,6 +511,22 @@ def to_server(s: Mapping[str, Any]) -> Server:
         user_id=s.get("user_id") or "",
         config_drive=str(s.get("config_drive") or "").lower() in {"true", "1", "yes"},
         server_groups=tuple(s.get("server_groups") or ()),
+    )
+
+
+def to_flavor(f: Any) -> Flavor:
+    """An SDK flavor (read at 2.61+, so its extra specs come with it, no call per flavor)."""
+    return Flavor(
+        id=f.id,
+        name=f.name,
+        vcpus=int(f.vcpus or 0),
+        ram=int(f.ram or 0),
+        disk=int(f.disk or 0),
+        ephemeral=int(f.ephemeral or 0),
+        is_public=bool(f.is_public),
+        swap=int(f.swap or 0),  # Nova before 2.75 sends "" for no swap
+        rxtx_factor=float(f.rxtx_factor or 1.0),
+        extra_specs=tuple(sorted((str(k), str(v)) for k, v in (f.extra_specs or {}).items())),
     )
 
 
@@ -830,18 +867,9 @@ class ComputeGateway:
 
     @cloud_call
     def list_flavors(self) -> list[Flavor]:
-        flavors = [
-            Flavor(
-                id=f.id,
-                name=f.name,
-                vcpus=int(f.vcpus or 0),
-                ram=int(f.ram or 0),
-                disk=int(f.disk or 0),
-                ephemeral=int(f.ephemeral or 0),
-                is_public=bool(f.is_public),
-            )
-            for f in self.conn.compute.flavors(details=True)
-        ]
+        """The flavors the caller may use: a member sees the public ones and the private ones
+        their project was given; an admin sees all (the SDK asks with is_public=None)."""
+        flavors = [to_flavor(f) for f in self.conn.compute.flavors(details=True)]
         return sorted(flavors, key=lambda f: (f.vcpus, f.ram, f.disk, f.name))
 
     @cloud_call
@@ -1388,6 +1416,67 @@ class AdminGateway(ComputeGateway):
     def set_aggregate_metadata(self, aggregate_id: str, metadata: dict[str, str | None]) -> None:
         """Set keys; a key whose value is None is removed (Nova's own convention)."""
         self.conn.compute.set_aggregate_metadata(aggregate_id, metadata)
+
+    # --- flavors ---------------------------------------------------------------------------
+
+    @cloud_call
+    def get_flavor(self, flavor_id: str) -> Flavor:
+        return to_flavor(self.conn.compute.get_flavor(flavor_id))
+
+    @cloud_call
+    def create_flavor(self, spec: NewFlavor) -> str:
+        """POST /flavors; a name or id already taken is Nova's 409."""
+        created = self.conn.compute.create_flavor(
+            id=spec.id or None,
+            name=spec.name,
+            vcpus=spec.vcpus,
+            ram=spec.ram,
+            disk=spec.disk,
+            ephemeral=spec.ephemeral,
+            swap=spec.swap,
+            rxtx_factor=spec.rxtx_factor,
+            is_public=spec.is_public,
+        )
+        return str(created.id)
+
+    @cloud_call
+    def delete_flavor(self, flavor_id: str) -> None:
+        """Nova deletes a flavor even while instances use it: they keep their embedded copy
+        (2.47+), but cannot be resized back to it or rebuilt into it."""
+        self.conn.compute.delete_flavor(flavor_id, ignore_missing=False)
+
+    @cloud_call
+    def update_flavor_extra_specs(self, flavor_id: str, specs: dict[str, str]) -> None:
+        """Set keys (others stay). Sent at 2.86 when the cloud has it: from there Nova checks
+        the keys and values of the namespaces it knows (hw:, quota:, ...) and says what is
+        wrong; the SDK would send 2.61, where anything is stored."""
+        version = utils.maximum_supported_microversion(self.conn.compute, EXTRA_SPECS_MICROVERSION)
+        _json(
+            self.conn.compute.post(
+                f"/flavors/{flavor_id}/os-extra_specs",
+                json={"extra_specs": specs},
+                microversion=version,
+            )
+        )
+
+    @cloud_call
+    def delete_flavor_extra_spec(self, flavor_id: str, key: str) -> None:
+        self.conn.compute.delete_flavor_extra_specs_property(flavor_id, key, ignore_missing=False)
+
+    @cloud_call
+    def list_flavor_access(self, flavor_id: str) -> list[str]:
+        """The ids of the projects given a private flavor (Nova has no list for public ones)."""
+        found = self.conn.compute.get_flavor_access(flavor_id)
+        return sorted(str(a.get("tenant_id", "")) for a in found)
+
+    @cloud_call
+    def add_flavor_access(self, flavor_id: str, project_id: str) -> None:
+        """Nova checks the project with Keystone (400 when unknown; 409 when given already)."""
+        self.conn.compute.flavor_add_tenant_access(flavor_id, project_id)
+
+    @cloud_call
+    def remove_flavor_access(self, flavor_id: str, project_id: str) -> None:
+        self.conn.compute.flavor_remove_tenant_access(flavor_id, project_id)
 
     # --- migrations ------------------------------------------------------------------------
 

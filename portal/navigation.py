@@ -40,7 +40,13 @@ NAVIGATION = (
         "project",
         _("Project"),
         (
-            Group(_("Project"), (Entry(_("Overview"), "projects:overview"),)),
+            Group(
+                _("Project"),
+                (
+                    Entry(_("Overview"), "projects:overview"),
+                    Entry(_("API Access"), "projects:api-access"),
+                ),
+            ),
             Group(
                 _("Compute"),
                 (
@@ -74,6 +80,7 @@ NAVIGATION = (
                     Entry(_("Hypervisors"), "compute:admin-hypervisors"),
                     Entry(_("Compute Services"), "compute:admin-services"),
                     Entry(_("Host Aggregates"), "compute:admin-aggregates"),
+                    Entry(_("Flavors"), "compute:list-flavors"),
                     Entry(_("Instances"), "compute:admin-servers"),
                     Entry(_("Migrations"), "compute:admin-migrations"),
                     Entry(_("Images"), "images:admin-images"),

@@ -21,6 +21,7 @@ from compute.gateway import AdminGateway, ComputeGateway
 from portal.errors import CloudUnavailable, NotFound, Rejected
 
 HOST_RAM = 32768
+CPU_POLICIES = ("dedicated", "shared", "mixed")
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
 
 FLAVORS = [
@@ -161,6 +162,7 @@ class FakeComputeGateway(ComputeGateway):
         self.refusals: dict[str, Rejected] = {}  # methods refused (e.g. a 403 by policy)
         self.project_id = "p-demo"
         self.flavors = list(FLAVORS)
+        self.flavor_access: dict[str, set[str]] = {}  # private flavor id -> project ids
         self.images = list(IMAGES)
         self.networks = list(NETWORKS)
         self.security_groups = list(SECURITY_GROUPS)
@@ -639,8 +641,13 @@ class FakeComputeGateway(ComputeGateway):
     # --- what a launch chooses from --------------------------------------------------------
 
     def list_flavors(self) -> list[g.Flavor]:
+        """A member sees public flavors and the private ones given to the project."""
         self._call("list_flavors")
-        return sorted(self.flavors, key=lambda f: (f.vcpus, f.ram, f.disk, f.name))
+        usable = [f for f in self.flavors if self._may_use(f)]
+        return sorted(usable, key=lambda f: (f.vcpus, f.ram, f.disk, f.name))
+
+    def _may_use(self, flavor: g.Flavor) -> bool:
+        return flavor.is_public or self.project_id in self.flavor_access.get(flavor.id, set())
 
     def get_limits(self) -> g.Limits:
         self._call("get_limits")
@@ -1142,6 +1149,103 @@ class FakeAdminGateway(FakeComputeGateway, AdminGateway):
             else:
                 merged[key] = value
         self.aggregates[aggregate_id] = replace(aggregate, metadata=tuple(sorted(merged.items())))
+
+    # --- flavors ---------------------------------------------------------------------------
+
+    def _may_use(self, flavor: g.Flavor) -> bool:
+        return True  # an admin sees (and may launch with) every flavor
+
+    def _flavor(self, flavor_id: str) -> g.Flavor:
+        found = next((f for f in self.flavors if f.id == flavor_id), None)
+        if found is None:
+            raise NotFound(f"Flavor {flavor_id} could not be found.")
+        return found
+
+    def _replace_flavor(self, flavor: g.Flavor) -> None:
+        self.flavors = [flavor if f.id == flavor.id else f for f in self.flavors]
+
+    def get_flavor(self, flavor_id: str) -> g.Flavor:
+        self._call("get_flavor")
+        return self._flavor(flavor_id)
+
+    def create_flavor(self, spec: g.NewFlavor) -> str:
+        self._call("create_flavor")
+        if any(f.name == spec.name for f in self.flavors):
+            raise Rejected(f"Flavor with name {spec.name} already exists.", 409)
+        if any(f.id == spec.id for f in self.flavors):
+            raise Rejected(f"Flavor with ID {spec.id} already exists.", 409)
+        flavor_id = spec.id or str(uuid.uuid4())
+        self.flavors.append(
+            g.Flavor(
+                flavor_id,
+                spec.name,
+                spec.vcpus,
+                spec.ram,
+                spec.disk,
+                spec.ephemeral,
+                spec.is_public,
+                spec.swap,
+                spec.rxtx_factor,
+            )
+        )
+        return flavor_id
+
+    def delete_flavor(self, flavor_id: str) -> None:
+        """Like Nova: refused for no instance; theirs keep the embedded copy (FlavorSpec)."""
+        self._call("delete_flavor")
+        self._flavor(flavor_id)
+        self.flavors = [f for f in self.flavors if f.id != flavor_id]
+        self.flavor_access.pop(flavor_id, None)
+
+    def update_flavor_extra_specs(self, flavor_id: str, specs: dict[str, str]) -> None:
+        self._call("update_flavor_extra_specs")
+        flavor = self._flavor(flavor_id)
+        for key, value in specs.items():  # one of the checks Nova makes from 2.86
+            if key == "hw:cpu_policy" and value not in CPU_POLICIES:
+                raise Rejected(
+                    f"Validation failed; '{value}' is not one of: {', '.join(CPU_POLICIES)}.",
+                    400,
+                )
+        merged = dict(flavor.extra_specs) | specs
+        self._replace_flavor(replace(flavor, extra_specs=tuple(sorted(merged.items()))))
+
+    def delete_flavor_extra_spec(self, flavor_id: str, key: str) -> None:
+        self._call("delete_flavor_extra_spec")
+        flavor = self._flavor(flavor_id)
+        specs = dict(flavor.extra_specs)
+        if key not in specs:
+            raise NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
+        del specs[key]
+        self._replace_flavor(replace(flavor, extra_specs=tuple(sorted(specs.items()))))
+
+    def list_flavor_access(self, flavor_id: str) -> list[str]:
+        self._call("list_flavor_access")
+        if self._flavor(flavor_id).is_public:
+            raise NotFound("Access list not available for public flavors.")
+        return sorted(self.flavor_access.get(flavor_id, set()))
+
+    def add_flavor_access(self, flavor_id: str, project_id: str) -> None:
+        self._call("add_flavor_access")
+        if self._flavor(flavor_id).is_public:
+            raise Rejected("Can not add access to a public flavor.", 409)
+        if project_id not in self.project_names:
+            raise Rejected(f"Project ID {project_id} is not a valid project.", 400)
+        given = self.flavor_access.setdefault(flavor_id, set())
+        if project_id in given:
+            raise Rejected(
+                f"Flavor access already exists for flavor {flavor_id} and project "
+                f"{project_id} combination.",
+                409,
+            )
+        given.add(project_id)
+
+    def remove_flavor_access(self, flavor_id: str, project_id: str) -> None:
+        self._call("remove_flavor_access")
+        self._flavor(flavor_id)
+        given = self.flavor_access.get(flavor_id, set())
+        if project_id not in given:
+            raise NotFound(f"Flavor access not found for {flavor_id} / {project_id} combination.")
+        given.discard(project_id)
 
     # --- migrations ------------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.identity.KeystoneSessionMiddleware",
-    "portal.errors.CloudErrorMiddleware",
+    "portal.error_pages.CloudErrorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

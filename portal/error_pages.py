@@ -1,0 +1,58 @@
+"""The one place that turns cloud errors a view did not handle into pages (settings.MIDDLEWARE).
+
+It stands above both portal/errors.py (the exceptions, which portal/cloud.py raises) and
+portal/identity.py (signing out), so that neither has to import the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from portal.errors import CloudError, CloudUnavailable, NotFound, SignInRequired
+from portal.identity import redirect_to_sign_in, sign_out_locally
+
+
+def error_title(exc: CloudError) -> str:
+    if isinstance(exc, NotFound):
+        return _("Not found")
+    if isinstance(exc, CloudUnavailable):
+        return _("The cloud is not answering")
+    if exc.status == 403:
+        return _("Not allowed")
+    if exc.status == 409:
+        return _("Not possible right now")
+    return _("The cloud refused the request")
+
+
+class CloudErrorMiddleware:
+    """Cloud errors that a view did not handle become a clear page or htmx message, never a 500.
+
+    SignInRequired ends the session and sends the user to sign in, then back to the page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not isinstance(exc, CloudError):
+            return None
+        if isinstance(exc, SignInRequired):
+            sign_out_locally(request)
+            messages.warning(request, _("Your session has ended. Please sign in again."))
+            return redirect_to_sign_in(request)
+        context = {"title": error_title(exc), "message": exc.message, "status": exc.status}
+        if request.headers.get("HX-Request"):
+            # Show the reason in the page's message area, whatever the request targeted.
+            response = render(request, "portal/error.html#message", context, status=exc.status)
+            response["HX-Retarget"] = "#flash-messages"
+            response["HX-Reswap"] = "beforeend"
+            return response
+        return render(request, "portal/error.html", context, status=exc.status)

@@ -105,6 +105,7 @@ KG = {"group_id": "group"}
 AGG = {"aggregate_id": "aggregate"}
 SVC = {"service_id": "service"}
 HOST = {"host": "host"}
+FL = {"flavor_id": "flavor"}
 HACK = {"name": "pm-hacked", "description": "pm-hacked"}
 
 MATRIX: tuple[Row, ...] = (
@@ -518,6 +519,38 @@ MATRIX: tuple[Row, ...] = (
         kwargs=AGG,
         data={"metadata": "pm=hacked"},
     ),
+    Row("compute:list-flavors", ADMIN_PAGE, NOT_POST),
+    Row("compute:create-flavor", ADMIN_PAGE, ADMIN_CHANGE, data={"name": "pm-hacked"}),
+    Row("compute:flavor-detail", ADMIN_PAGE, NOT_POST, kwargs=FL),
+    Row(
+        "compute:update-flavor-extra-specs",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=FL,
+        data={"key": "pm:hacked", "value": "1"},
+    ),
+    Row(
+        "compute:delete-flavor-extra-spec",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=FL,
+        data={"key": "pm:hacked"},
+    ),
+    Row(
+        "compute:add-flavor-access",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=FL,
+        data={"project_id": "{own_project}"},
+    ),
+    Row(
+        "compute:remove-flavor-access",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=FL,
+        data={"project_id": "{own_project}"},
+    ),
+    Row("compute:delete-flavor", ADMIN_PAGE, ADMIN_CHANGE, kwargs=FL),
     Row("compute:admin-servers", ADMIN_PAGE, NOT_POST),
     Row("compute:admin-server-actions", ADMIN_PAGE, NOT_POST, kwargs=S),
     Row("compute:live-migrate-server", ADMIN_PAGE, ADMIN_CHANGE, kwargs=S),

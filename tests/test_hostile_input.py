@@ -360,6 +360,11 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
             d, hosts=["compute1"], projects=[ProjectName("p-demo", "demo")]
         ),
         admin_forms.MigrationFilterForm: lambda d: admin_forms.MigrationFilterForm(d),
+        admin_forms.FlavorForm: lambda d: admin_forms.FlavorForm(d),
+        admin_forms.ExtraSpecForm: lambda d: admin_forms.ExtraSpecForm(d),
+        admin_forms.FlavorAccessForm: lambda d: admin_forms.FlavorAccessForm(
+            d, projects=[ProjectName("p-demo", "demo")]
+        ),
         launch.DetailsForm: lambda d: launch.DetailsForm(d, choices=w.choices),
         launch.SourceForm: lambda d: launch.SourceForm(d, choices=w.choices, count=2),
         launch.FlavorForm: lambda d: launch.FlavorForm(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import admin_views, views
+from projects import admin_views, api_access, views
 
 app_name = "projects"
 urlpatterns = [
@@ -8,6 +8,9 @@ urlpatterns = [
     path("overview/refresh-counts/", views.refresh_project_counts, name="refresh-project-counts"),
     path("overview/limits/", views.show_limits, name="show-limits"),
     path("overview/usage/", views.show_usage, name="show-usage"),
+    path("api-access/", api_access.api_access, name="api-access"),
+    path("api-access/clouds.yaml", api_access.download_clouds_yaml, name="download-clouds-yaml"),
+    path("api-access/openrc", api_access.download_openrc, name="download-openrc"),
     path("app-credentials/", views.list_app_credentials, name="list-app-credentials"),
     path("app-credentials/create/", views.create_app_credential, name="create-app-credential"),
     path(

@@ -22,7 +22,7 @@ from portal.models import Operation
 from portal.operations import start_operation
 from projects import tasks
 from projects.forms import AppCredentialForm
-from projects.gateway import NewAppCredential, ProjectsGateway
+from projects.gateway import ProjectsGateway
 from projects.models import ProjectCounts
 from quotas import catalog
 from quotas.forms import UsageRangeForm
@@ -183,17 +183,13 @@ def list_app_credentials(request: PortalRequest) -> HttpResponse:
     return render(request, "projects/app_credentials.html", {"credentials": rows})
 
 
-def clouds_yaml(request: PortalRequest, created: NewAppCredential) -> str:
-    """A clouds.yaml entry that signs in with the new credential, ready to paste."""
+def clouds_yaml(request: PortalRequest, auth: dict[str, str], auth_type: str = "") -> str:
+    """A clouds.yaml entry for the portal's cloud (its auth_url, region and interface) that
+    signs in with `auth`: a new application credential, or (API Access) the user's name and
+    project, without the password."""
     where = cloud.find_cloud(me(request).cloud_key)
-    entry: dict[str, object] = {
-        "auth_type": "v3applicationcredential",
-        "auth": {
-            "auth_url": where.auth_url,
-            "application_credential_id": created.credential.id,
-            "application_credential_secret": created.secret,
-        },
-    }
+    entry: dict[str, object] = {"auth_type": auth_type} if auth_type else {}
+    entry["auth"] = {"auth_url": where.auth_url, **auth}
     if where.region_name:
         entry["region_name"] = where.region_name
     entry |= {"interface": where.interface, "identity_api_version": 3}
@@ -220,7 +216,12 @@ def create_app_credential(request: PortalRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             # The secret is shown this once: not stored, not cached, never redirected to.
-            context = {"created": created, "snippet": clouds_yaml(request, created)}
+            auth = {
+                "application_credential_id": created.credential.id,
+                "application_credential_secret": created.secret,
+            }
+            snippet = clouds_yaml(request, auth, "v3applicationcredential")
+            context = {"created": created, "snippet": snippet}
             response = render(request, "projects/app_credential_created.html", context)
             response["Cache-Control"] = "no-store"
             return response

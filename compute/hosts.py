@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, NotRequired, TypedDict
 
 from django.utils.translation import gettext as _
 
@@ -291,8 +292,46 @@ def move_outcome(server: Server, migration: Migration | None, source: str) -> st
     return MOVED if moved else FAILED
 
 
-def new_item(server: Server, kind: str, reason: str = "") -> dict[str, object]:
-    """A job's record of one instance (JSON: it lives in Operation.result)."""
+# A host job's memory (Operation.result, JSON, saved with every progress report). The version
+# says which shape a row was planned with, so a portal upgraded under a running job can tell.
+JOB_STATE_VERSION = 1
+
+
+class MoveItem(TypedDict):
+    """A host job's record of one instance: pending -> migrating -> moved | verify | failed,
+    or skipped from the start."""
+
+    id: str
+    name: str
+    project_id: str
+    status: str  # the server's status when the job planned it
+    kind: str  # LIVE, COLD, EVACUATE, or "" when skipped
+    state: str
+    reason: str
+    migration_id: int
+    known: list[int]  # ids of the server's migrations before ours: ours is the new one
+    attempt: int  # the job attempt that asked Nova to move it
+    dest: str
+    progress: dict[str, Any]  # Nova's live-migration figures (status, bytes, percent)
+    started: float
+    finished: float
+    target: NotRequired[str]  # a single move's host; "" lets the scheduler choose
+    block_migration: NotRequired[bool | str]  # a single live move's block migration (or auto)
+    confirm: NotRequired[bool]  # a drain confirms its cold migrations itself
+    confirmed: NotRequired[bool]
+    doubts: NotRequired[int]  # looks at Nova that found a mixed picture, so far
+
+
+class HostJobState(TypedDict, total=False):
+    version: int
+    source: str
+    planned: bool
+    items: list[MoveItem]
+    report: dict[str, int]
+
+
+def new_item(server: Server, kind: str, reason: str = "") -> MoveItem:
+    """A job's record of one instance, before anything moved."""
     return {
         "id": server.id,
         "name": server.name,
@@ -302,8 +341,8 @@ def new_item(server: Server, kind: str, reason: str = "") -> dict[str, object]:
         "state": PENDING if kind else SKIPPED,
         "reason": reason,
         "migration_id": 0,
-        "known": [],  # ids of the server's migrations before ours: ours is the new one
-        "attempt": 0,  # the job attempt that asked Nova to move it
+        "known": [],
+        "attempt": 0,
         "dest": "",
         "progress": {},
         "started": 0.0,
@@ -311,7 +350,7 @@ def new_item(server: Server, kind: str, reason: str = "") -> dict[str, object]:
     }
 
 
-def counts(items: Iterable[Mapping[str, object]]) -> dict[str, int]:
+def counts(items: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     found = {state: 0 for state in (*OPEN, *DONE)}
     for item in items:
         found[str(item["state"])] += 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import cast
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -53,12 +53,12 @@ def pause(seconds: float) -> None:
 # --- one instance ------------------------------------------------------------------------------
 
 
-def _log(job: Job, item: dict[str, Any], text: str) -> None:
+def _log(job: Job, item: h.MoveItem, text: str) -> None:
     job.progress(log=f"{item['name'] or item['id']}: {text}")
 
 
-def _finish(job: Job, item: dict[str, Any], state: str, reason: str = "", dest: str = "") -> None:
-    item.update(state=state, reason=reason, finished=time.time())
+def _finish(job: Job, item: h.MoveItem, state: str, reason: str = "", dest: str = "") -> None:
+    item.update({"state": state, "reason": reason, "finished": time.time()})
     if dest:
         item["dest"] = dest
     if state == h.MOVED:
@@ -70,7 +70,7 @@ def _finish(job: Job, item: dict[str, Any], state: str, reason: str = "", dest: 
         _log(job, item, f"{state}: {reason}")
 
 
-def _nova_reason(gw: AdminGateway, item: dict[str, Any], server: Server) -> str:
+def _nova_reason(gw: AdminGateway, item: h.MoveItem, server: Server) -> str:
     """Nova's own words for a failed move (the fault, or the failed action's events), then
     where the instance really is."""
     reason = server.fault_message
@@ -93,11 +93,13 @@ def _nova_reason(gw: AdminGateway, item: dict[str, Any], server: Server) -> str:
     return f"{reason} {where}"
 
 
-def start_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) -> None:
+def start_move(job: Job, gw: AdminGateway, item: h.MoveItem, source: str) -> None:
     """Record the move, then ask Nova for it; Nova's refusal fails this instance only (its
     words as they are: the tenant pages' hints speak of launches, not of moves)."""
     known = [m.id for m in gw.list_migrations(server_id=item["id"], limit=1000)]
-    item.update(state=h.MIGRATING, known=known, attempt=job.op.attempts, started=time.time())
+    item.update(
+        {"state": h.MIGRATING, "known": known, "attempt": job.op.attempts, "started": time.time()}
+    )
     _log(job, item, _("asking Nova to move it (%(kind)s)") % {"kind": item["kind"]})
     target = str(item.get("target") or "")
     try:
@@ -115,7 +117,7 @@ def start_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) ->
         _finish(job, item, h.FAILED, f"{exc.message} {where}")
 
 
-def _live_progress(gw: AdminGateway, item: dict[str, Any]) -> None:
+def _live_progress(gw: AdminGateway, item: h.MoveItem) -> None:
     """Nova's in-progress record of our live migration: its id, status and bytes copied."""
     found: ServerMigration | None = next(
         (m for m in gw.list_server_migrations(item["id"]) if m.id not in item["known"]), None
@@ -135,7 +137,7 @@ def _live_progress(gw: AdminGateway, item: dict[str, Any]) -> None:
     }
 
 
-def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) -> None:
+def check_move(job: Job, gw: AdminGateway, item: h.MoveItem, source: str) -> None:
     """Look at Nova for an instance marked migrating, and settle its state when Nova has.
 
     Only a look whose two reads agree settles it (compute/hosts.py `move_outcome`): a
@@ -159,7 +161,7 @@ def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) ->
         progress["status"] = migration.status
     elif not server.task_state and server.host == source and item["attempt"] != job.op.attempts:
         # Marked by an attempt that died before Nova heard of it: ask now, once.
-        item.update(state=h.PENDING, known=[])
+        item.update({"state": h.PENDING, "known": []})
         _log(job, item, _("the earlier attempt never reached Nova; moving it now"))
         return
     outcome = h.move_outcome(server, migration, source)
@@ -187,7 +189,7 @@ def check_move(job: Job, gw: AdminGateway, item: dict[str, Any], source: str) ->
         _finish(job, item, h.MOVED, _landed_note(item, server, migration), server.host)
 
 
-def _landed_note(item: dict[str, Any], server: Server, migration: Migration | None) -> str:
+def _landed_note(item: h.MoveItem, server: Server, migration: Migration | None) -> str:
     """What the report says of an instance that is on its new host, beyond that it is."""
     notes = []
     if migration is None:
@@ -206,7 +208,7 @@ def _landed_note(item: dict[str, Any], server: Server, migration: Migration | No
 # --- the engine ------------------------------------------------------------------------------
 
 
-def _plan_host(job: Job, gw: AdminGateway, source: str, evacuate: bool) -> list[dict[str, Any]]:
+def _plan_host(job: Job, gw: AdminGateway, source: str, evacuate: bool) -> list[h.MoveItem]:
     services = [s for s in gw.list_services("nova-compute") if s.host == source]
     service = services[0] if services else None
     if evacuate:
@@ -236,14 +238,16 @@ def _plan_host(job: Job, gw: AdminGateway, source: str, evacuate: bool) -> list[
     return items
 
 
-def _plan_one(job: Job, gw: AdminGateway, kind: str) -> tuple[str, list[dict[str, Any]]]:
+def _plan_one(job: Job, gw: AdminGateway, kind: str) -> tuple[str, list[h.MoveItem]]:
     server = gw.get_server(job.op.target)
     item = h.new_item(server, kind)
-    item.update(target=job.params.get("host", ""), block_migration=job.params.get("block", "auto"))
+    item.update(
+        {"target": job.params.get("host", ""), "block_migration": job.params.get("block", "auto")}
+    )
     return server.host, [item]
 
 
-def _single_percent(item: dict[str, Any]) -> int:
+def _single_percent(item: h.MoveItem) -> int:
     """A single live migration's bar follows Nova's status and the bytes it reports."""
     progress = item.get("progress") or {}
     status = progress.get("status", "")
@@ -255,18 +259,31 @@ def _single_percent(item: dict[str, Any]) -> int:
     return {"queued": 5, "preparing": 10, "post-migrating": 95}.get(status, 3)
 
 
-def move_instances(job: Job, gw: AdminGateway, plan: Callable[[], tuple[str, list[Any]]]) -> None:
+def move_instances(
+    job: Job, gw: AdminGateway, plan: Callable[[], tuple[str, list[h.MoveItem]]]
+) -> None:
     """Run (or resume) a host job to its end, then report."""
-    if not job.result.get("planned"):
+    state = cast(h.HostJobState, job.result)
+    if state.get("planned") and state.get("version", 1) != h.JOB_STATE_VERSION:
+        raise Rejected(
+            _("This job was planned by another version of the portal; start it again."), 409
+        )
+    if not state.get("planned"):
         planned_source, planned = plan()
-        job.result.update(source=planned_source, items=planned, planned=True)
+        state.update(
+            {
+                "version": h.JOB_STATE_VERSION,
+                "source": planned_source,
+                "items": planned,
+                "planned": True,
+            }
+        )
         job.progress(
             step=_("Planned: %(n)d instances") % {"n": len(planned)},
             log=_("Planned %(n)d instances on %(host)s.")
             % {"n": len(planned), "host": planned_source},
         )
-    source = job.result["source"]
-    items: list[dict[str, Any]] = job.result["items"]
+    source, items = state["source"], state["items"]
     limit = max(1, int(job.params.get("concurrency") or DRAIN_CONCURRENCY))
     total = len(items)
     while True:
@@ -294,7 +311,7 @@ def move_instances(job: Job, gw: AdminGateway, plan: Callable[[], tuple[str, lis
     _report(job, items, source)
 
 
-def _report(job: Job, items: list[dict[str, Any]], source: str) -> None:
+def _report(job: Job, items: list[h.MoveItem], source: str) -> None:
     tally = h.counts(items)
     job.result["report"] = tally
     if len(items) == 1 and tally[h.FAILED]:

@@ -64,6 +64,7 @@ from network.gateway import (
 )
 from portal.concurrency import concurrently
 from portal.errors import CloudError, NotFound, Rejected
+from portal.forms import posted
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me, safe_next
 from portal.models import Operation
@@ -324,8 +325,8 @@ def network_detail(request: PortalRequest, network_id: str) -> HttpResponse:
 @login_required
 def create_network(request: PortalRequest) -> HttpResponse:
     gw, pid = _gw(request), _project(request)
-    form = CreateNetworkForm(request.POST or None)
-    subnet_form = SubnetForm(request.POST or None, prefix="subnet")
+    form = CreateNetworkForm(posted(request))
+    subnet_form = SubnetForm(posted(request), prefix="subnet")
     if request.method == "POST" and _network_forms_valid(form, subnet_form):
         network = _create_network_with_subnet(gw, form, subnet_form)
         if network is not None:
@@ -372,7 +373,7 @@ def _create_network_with_subnet(
 def update_network(request: PortalRequest, network_id: str) -> HttpResponse:
     gw = _gw(request)
     network = gw.get_network(network_id)
-    form = NetworkForm(request.POST or None, initial=network_initial(network))
+    form = NetworkForm(posted(request), initial=network_initial(network))
     if request.method == "POST" and form.is_valid():
         attrs = form.network_attrs()
         if _attempt(form, lambda: gw.update_network(network_id, **attrs)):
@@ -413,7 +414,7 @@ def create_subnet(request: PortalRequest, network_id: str) -> HttpResponse:
         lambda: gw.list_subnets(network_id=network_id),
         lambda: gw.get_quota(pid),
     )
-    form = SubnetForm(request.POST or None, others=others)
+    form = SubnetForm(posted(request), others=others)
     if request.method == "POST" and form.is_valid():
         attrs = {"network_id": network_id, **form.subnet_attrs()}
         subnet = _attempt(form, lambda: gw.create_subnet(**attrs))
@@ -436,7 +437,7 @@ def create_subnet(request: PortalRequest, network_id: str) -> HttpResponse:
 def update_subnet(request: PortalRequest, network_id: str, subnet_id: str) -> HttpResponse:
     gw = _gw(request)
     subnet = gw.get_subnet(subnet_id)
-    form = SubnetForm(request.POST or None, editing=subnet)
+    form = SubnetForm(posted(request), editing=subnet)
     if request.method == "POST" and form.is_valid():
         attrs = form.subnet_attrs()
         if _attempt(form, lambda: gw.update_subnet(subnet_id, **attrs)):
@@ -477,7 +478,7 @@ def create_port(request: PortalRequest, network_id: str) -> HttpResponse:
         lambda: gw.list_security_groups(project_id=pid),
         lambda: gw.get_quota(pid),
     )
-    form = PortForm(request.POST or None, subnets=subnets, groups=groups)
+    form = PortForm(posted(request), subnets=subnets, groups=groups)
     if request.method == "POST" and form.is_valid():
         port = _attempt(form, lambda: gw.create_port(**form.port_attrs(network_id)))
         if port is not None:
@@ -625,7 +626,7 @@ def _externals(networks: Iterable[Network]) -> list[Network]:
 def create_router(request: PortalRequest) -> HttpResponse:
     gw, pid = _gw(request), _project(request)
     networks, quota = concurrently(gw.list_networks, lambda: gw.get_quota(pid))
-    form = RouterForm(request.POST or None, externals=_externals(networks))
+    form = RouterForm(posted(request), externals=_externals(networks))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         router = _attempt(
@@ -658,7 +659,7 @@ def update_router(request: PortalRequest, router_id: str) -> HttpResponse:
         "description": router.description,
         "admin_state_up": router.is_admin_state_up,
     }
-    form = RouterUpdateForm(request.POST or None, initial=initial)
+    form = RouterUpdateForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         attrs = {
@@ -685,7 +686,7 @@ def set_router_gateway(request: PortalRequest, router_id: str) -> HttpResponse:
     gw = _gw(request)
     router, networks = concurrently(lambda: gw.get_router(router_id), gw.list_networks)
     form = RouterGatewayForm(
-        request.POST or None,
+        posted(request),
         externals=_externals(networks),
         initial={"network_id": router.external_network_id},
     )
@@ -728,9 +729,7 @@ def add_interface_to_router(request: PortalRequest, router_id: str) -> HttpRespo
     )
     attached = {ip.subnet_id for p in ports if p.is_router_interface for ip in p.fixed_ips}
     free = [s for s in sorted(subnets, key=lambda s: s.cidr) if s.id not in attached]
-    form = RouterInterfaceForm(
-        request.POST or None, subnets=free, networks={n.id: n for n in networks}
-    )
+    form = RouterInterfaceForm(posted(request), subnets=free, networks={n.id: n for n in networks})
     if request.method == "POST" and form.is_valid() and _attach(gw, form, router_id):
         message = _("Interface added to router %(name)s.") % {"name": router.label}
         return _done(request, message, reverse("network:router-detail", args=[router_id]))
@@ -790,7 +789,7 @@ def add_extra_routes_to_router(request: PortalRequest, router_id: str) -> HttpRe
         for ip in p.fixed_ips
         if ip.subnet_id in cidrs
     ]
-    form = RouteForm(request.POST or None, connected=connected, routes=router.routes)
+    form = RouteForm(posted(request), connected=connected, routes=router.routes)
     if request.method == "POST" and form.is_valid():
         route: Route = form.cleaned_data["route"]
         if _attempt(form, lambda: gw.add_extra_routes_to_router(router_id, [route])):
@@ -922,7 +921,7 @@ def security_group_detail(request: PortalRequest, group_id: str) -> HttpResponse
 @login_required
 def create_security_group(request: PortalRequest) -> HttpResponse:
     gw, pid = _gw(request), _project(request)
-    form = SecurityGroupForm(request.POST or None)
+    form = SecurityGroupForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         group = _attempt(form, lambda: gw.create_security_group(data["name"], data["description"]))
@@ -947,7 +946,7 @@ def update_security_group(request: PortalRequest, group_id: str) -> HttpResponse
     gw = _gw(request)
     group = gw.get_security_group(group_id)
     initial = {"name": group.name, "description": group.description}
-    form = SecurityGroupForm(request.POST or None, initial=initial, editing=group)
+    form = SecurityGroupForm(posted(request), initial=initial, editing=group)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         attrs = {"name": data["name"], "description": data["description"]}
@@ -989,7 +988,7 @@ def create_security_group_rule(request: PortalRequest, group_id: str) -> HttpRes
     )
     preset = request.GET.get("preset", "")
     form = SecurityGroupRuleForm(
-        request.POST or None, group=group, groups=groups, initial=preset_initial(preset)
+        posted(request), group=group, groups=groups, initial=preset_initial(preset)
     )
     if (
         request.method == "POST"
@@ -1092,7 +1091,7 @@ def create_floating_ip(request: PortalRequest) -> HttpResponse:
     externals = _externals(networks)
     external_ids = {n.id for n in externals}
     form = FloatingIPForm(
-        request.POST or None,
+        posted(request),
         externals=externals,
         pool_subnets=[s for s in subnets if s.network_id in external_ids],
     )
@@ -1148,7 +1147,7 @@ def associate_floating_ip(request: PortalRequest, floating_ip_id: str) -> HttpRe
         lambda: gw.list_floating_ips(project_id=pid),
     )
     form = AssociateFloatingIPForm(
-        request.POST or None, targets=association_targets(ports, servers, ips)
+        posted(request), targets=association_targets(ports, servers, ips)
     )
     if request.method == "POST" and form.is_valid():
         port_id, fixed = form.port_and_ip()
@@ -1240,8 +1239,8 @@ def admin_create_network(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
     projects = sorted(_project_names(gw).items(), key=lambda p: p[1].lower())
     initial = {"project_id": _project(request)}
-    form = ProviderNetworkForm(request.POST or None, projects=projects, initial=initial)
-    subnet_form = SubnetForm(request.POST or None, prefix="subnet")
+    form = ProviderNetworkForm(posted(request), projects=projects, initial=initial)
+    subnet_form = SubnetForm(posted(request), prefix="subnet")
     if request.method == "POST" and _network_forms_valid(form, subnet_form):
         network = _create_network_with_subnet(gw, form, subnet_form)
         if network is not None:

@@ -1,8 +1,16 @@
 from django import forms
 from django.conf import settings
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from portal import cloud
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """A form's data: the POST (even an empty one, which then fails validation like any
+    incomplete form), or None on GET for an unbound form. `request.POST or None` would take
+    an empty POST for a GET."""
+    return request.POST if request.method == "POST" else None
 
 
 class PortalForm(forms.Form):

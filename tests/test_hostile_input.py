@@ -607,20 +607,7 @@ def post_hostile(
 
 @pytest.mark.parametrize(
     ("persona", "url"),
-    [
-        pytest.param(
-            persona,
-            url,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="network/views.py _network_forms_valid reads cleaned_data of the "
-                "unbound form an empty POST gives (request.POST or None): a 500",
-            ),
-        )
-        if url == "/network/networks/create/"
-        else (persona, url)
-        for persona, url, _forms, _fakes in VIEWS
-    ],
+    [(persona, url) for persona, url, _forms, _fakes in VIEWS],
 )
 def test_an_empty_post_is_a_form_error(
     admin_client: Client, member_client: Client, fakes: dict[str, Any], persona: str, url: str

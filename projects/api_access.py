@@ -99,9 +99,10 @@ def openrc(identity: Identity, where: cloud.Cloud) -> str:
     ]
     lines += [f"export {k}={shlex.quote(v)}" for k, v in exports.items() if v]
     lines += [
-        'printf "Password for %s in project %s: " "$OS_USERNAME" "$OS_PROJECT_NAME"',
+        # The prompt on stderr: it is seen even when the caller's output is redirected.
+        'printf "Password for %s in project %s: " "$OS_USERNAME" "$OS_PROJECT_NAME" >&2',
         "read -sr OS_PASSWORD",
-        "echo",
+        "echo >&2",
         "export OS_PASSWORD",
     ]
     return "\n".join(lines) + "\n"

@@ -35,6 +35,7 @@ from celery import Task, current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -302,6 +303,7 @@ def finish(
 
 def requeue(op: Operation, reason: str, delay: float) -> None:
     op.state = State.QUEUED
+    op.heartbeat_at = timezone.now()  # queued from now: what the lost-message check counts from
     op.step = _("Waiting to retry")
     op.log.append(_line(reason))
     op.save()
@@ -309,7 +311,7 @@ def requeue(op: Operation, reason: str, delay: float) -> None:
 
 
 def _backoff(attempts: int) -> float:
-    return float(min(300, 5 * 2 ** max(0, attempts - 1)))
+    return float(min(settings.STACKDESK_OPERATION_MAX_BACKOFF, 5 * 2 ** max(0, attempts - 1)))
 
 
 @contextmanager
@@ -397,4 +399,32 @@ def reap_stale_operations() -> list[int]:
         reaped.append(op.pk)
     if reaped:
         logger.warning("reaped stale operations %s", reaped)
-    return reaped
+    resent = _resend_lost_messages()
+    if resent:
+        logger.warning("sent again the messages of queued operations %s", resent)
+    return reaped + resent
+
+
+def _resend_lost_messages() -> list[int]:
+    """A queued job whose broker message is gone (Redis restarted without persistence, a
+    broker that lost it) would wait for ever: once it has waited longer than any retry delay
+    plus a worker's grace, its message is sent again. A duplicate costs nothing: claim()
+    starts a queued job once, and later copies find it running or finished."""
+    cutoff = timezone.now() - timedelta(
+        seconds=settings.STACKDESK_OPERATION_STALE_AFTER + settings.STACKDESK_OPERATION_MAX_BACKOFF
+    )
+    waiting = Operation.objects.filter(state=State.QUEUED).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    resent = []
+    for op in waiting.only("pk"):
+        with transaction.atomic():
+            fresh = Operation.objects.select_for_update().get(pk=op.pk)
+            if fresh.state != State.QUEUED:
+                continue
+            fresh.heartbeat_at = timezone.now()  # when it was last sent: wait again from here
+            fresh.log.append(_line(_("No worker took the job's message; it was sent again.")))
+            fresh.save(update_fields=["heartbeat_at", "log"])
+            _send(fresh, countdown=0)
+        resent.append(op.pk)
+    return resent

@@ -228,6 +228,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 STACKDESK_OPERATION_STALE_AFTER = int(os.environ.get("STACKDESK_OPERATION_STALE_AFTER", "90"))
 STACKDESK_OPERATION_HEARTBEAT = int(os.environ.get("STACKDESK_OPERATION_HEARTBEAT", "10"))
 STACKDESK_OPERATION_MAX_ATTEMPTS = int(os.environ.get("STACKDESK_OPERATION_MAX_ATTEMPTS", "3"))
+# The longest wait before a retry (s). A queued job untouched for STALE_AFTER + this long has
+# lost its broker message (Redis restarted without persistence): the reaper sends it again.
+STACKDESK_OPERATION_MAX_BACKOFF = int(os.environ.get("STACKDESK_OPERATION_MAX_BACKOFF", "300"))
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {
         "task": "portal.tasks.reap_operations",

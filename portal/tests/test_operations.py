@@ -131,3 +131,25 @@ def test_polling_a_finished_operation_stops_htmx(member_client: Client) -> None:
     assert member_client.get(f"/operations/{running_op.pk}/", headers=hx).status_code == 200
     page = member_client.get(f"/operations/{running_op.pk}/").content.decode()
     assert 'hx-trigger="every 2s"' in page and 'aria-valuenow="0"' in page
+
+
+def test_reaper_sends_again_a_queued_job_whose_message_was_lost(
+    settings: object, django_capture_on_commit_callbacks: object
+) -> None:
+    """Redis restarted without persistence loses the queue: the row is the truth, so a job
+    queued for longer than any retry delay gets its message again (once per wait)."""
+    long_ago = timezone.now() - timedelta(hours=1)
+    lost = make_op(state=State.QUEUED)
+    Operation.objects.filter(pk=lost.pk).update(created_at=long_ago)
+    retried = make_op(state=State.QUEUED, heartbeat_at=long_ago, attempts=1)
+    waiting = make_op(state=State.QUEUED)  # just queued: its message is on its way
+    with django_capture_on_commit_callbacks(execute=False) as sent:  # type: ignore[operator]
+        assert sorted(reap_stale_operations()) == sorted([lost.pk, retried.pk])
+    assert len(sent) == 2
+    lost.refresh_from_db()
+    assert lost.state == State.QUEUED and "sent again" in lost.log[-1][1]
+    with django_capture_on_commit_callbacks(execute=False) as sent:  # type: ignore[operator]
+        assert reap_stale_operations() == []  # not again before another full wait
+    assert not sent
+    waiting.refresh_from_db()
+    assert not waiting.log

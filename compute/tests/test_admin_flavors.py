@@ -201,7 +201,9 @@ def test_access_to_a_private_flavor_given_and_taken_per_project(
 ) -> None:
     cloud.create_flavor(g.NewFlavor("p1.gpu", 8, 16384, 80, id="p1-gpu", is_public=False))
     url = BASE + "p1-gpu/"
+    cloud.calls.clear()
     page = admin_client.get(url)
+    assert sum(cloud.calls.values()) == 3  # the flavor, then its access list and the projects
     assert "No project may use this flavor yet" in text(page)
     assert '<option value="p-demo">demo (p-demo)</option>' in page.content.decode()
     assert admin_client.post(url + "access/", {"project_id": "p-demo"}).status_code == 302
@@ -219,8 +221,10 @@ def test_access_to_a_private_flavor_given_and_taken_per_project(
     done = admin_client.post(url + "access/remove/", {"project_id": "p-demo"}, follow=True)
     assert "Project p-demo may no longer use this flavor." in text(done)
     assert cloud.flavor_access["p1-gpu"] == set()
-    # a public flavor has no access list: the page does not offer one
+    # a public flavor has no access list: the page does not offer one, nor asks for it
+    cloud.calls.clear()
     assert "Projects with access" not in text(admin_client.get(BASE + "f-small/"))
+    assert dict(cloud.calls) == {"get_flavor": 1}
     public = admin_client.post(BASE + "f-small/access/", {"project_id": "p-demo"})
     assert public.status_code == 400 and "Can not add access to a public flavor." in text(public)
 

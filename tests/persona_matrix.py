@@ -134,6 +134,10 @@ MATRIX: tuple[Row, ...] = (
     Row("projects:refresh-project-counts", NOT_GET, MINE),
     Row("projects:show-limits", PAGE, NOT_POST),
     Row("projects:show-usage", PAGE, NOT_POST),
+    # the signed-in user's own endpoints, clouds.yaml and openrc
+    Row("projects:api-access", PAGE, NOT_POST),
+    Row("projects:download-clouds-yaml", PAGE, NOT_POST),
+    Row("projects:download-openrc", PAGE, NOT_POST),
     Row("projects:list-app-credentials", PAGE, NOT_POST),
     Row("projects:create-app-credential", PAGE, MINE),
     # an application credential belongs to its user: Keystone answers 404 to anyone else
@@ -352,7 +356,12 @@ MATRIX: tuple[Row, ...] = (
         kwargs={"group_id": "security_group", "rule_id": "rule"},
     ),
     Row("network:list-floating-ips", PAGE, NOT_POST),
-    Row("network:create-floating-ip", PAGE, CREATE, data={"floating_network_id": "{public}"}),
+    Row(
+        "network:create-floating-ip",
+        PAGE,
+        CREATE,
+        data={"floating_network_id": "{public}", "description": "pm-hacked"},
+    ),
     Row(
         "network:associate-floating-ip",
         OWNED,

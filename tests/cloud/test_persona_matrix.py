@@ -331,7 +331,8 @@ def _flavor(admin: Any, flavor_id: str) -> tuple[Any, ...]:
 
 def _attrs(resource: Any, *names: str) -> tuple[Any, ...]:
     return tuple(
-        sorted(v) if isinstance(v := getattr(resource, n), list) else v  # comparable either way
+        # lists (of ids, of allocation pools) compared whatever their order
+        sorted(map(str, v)) if isinstance(v := getattr(resource, n), list) else v
         for n in names
     )
 

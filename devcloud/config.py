@@ -76,6 +76,14 @@ APT_PACKAGES = (
     "iproute2",
     "procps",
     "mariadb-client",
+    # Ceph for Cinder and Glance (devcloud/ceph.py); install.py links the Python bindings
+    # of the last two into the venv (same interpreter: Debian's python3)
+    "ceph-mon",
+    "ceph-osd",
+    "ceph-mgr",
+    "ceph-common",
+    "python3-rados",
+    "python3-rbd",
 )
 MARIADB_PORT = 3306
 RABBITMQ_PORT = 5672
@@ -99,6 +107,21 @@ RABBIT_USER = "devcloud"
 RABBIT_PASSWORD = "devcloud-rabbit-password"
 RABBIT_VHOST = "devcloud"
 RABBIT_URL = f"rabbit://{RABBIT_USER}:{RABBIT_PASSWORD}@{HOST}:{RABBITMQ_PORT}/{RABBIT_VHOST}"
+
+# One-node Ceph (devcloud/ceph.py): the monitor's port, and the memstore OSD's capacity. The
+# OSD keeps its objects in RAM and allocates only what is written (RBD images are thin), so
+# this is a ceiling on Ceph's data in memory, not a reservation; Cinder sees it as the pool size.
+CEPH_MON_PORT = int(os.environ.get("DEVCLOUD_CEPH_MON_PORT", "3300"))
+CEPH_MEMSTORE_GB = int(os.environ.get("DEVCLOUD_CEPH_MEMSTORE_GB", "3"))
+CEPH_POOLS = ("volumes", "images", "backups")
+# cephx users -> OSD capabilities (and `profile rbd` on the monitor and manager). Cinder
+# clones Glance's images (read-only there) and cinder-backup writes to the backups pool.
+CEPH_USERS = {
+    "cinder": (
+        "profile rbd pool=volumes, profile rbd pool=backups, profile rbd-read-only pool=images"
+    ),
+    "glance": "profile rbd pool=images",
+}
 
 # OpenStack service users (project "service", roles admin + service)
 SERVICE_PROJECT = "service"

@@ -1,10 +1,12 @@
 """devcloud: Stackdesk's OpenStack all-in-one on 127.0.0.1 (run it as devcloud/devcloud).
 
   up                   install what is missing, start what is down, seed the demo data
-  down                 stop every OpenStack process (and a MariaDB/RabbitMQ devcloud started)
-  status               every service up/down with port and PID, and nova's compute hosts
+  down                 stop every OpenStack process and Ceph (and a MariaDB/RabbitMQ devcloud
+                       started)
+  status               every service up/down with port and PID, Ceph's health and capacity,
+                       and nova's compute hosts
   wipe [--all]         down, drop devcloud's databases and broker account, delete the state
-                       (--all: the venv too)
+                       and with it Ceph's cluster (--all: the venv too)
   restart NAME...      re-render the configuration and restart these services (see `status`)
   restart-compute N    restart fake compute N and bring its guests back
   env                  print the shell exports for the clouds.yaml
@@ -26,16 +28,17 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from devcloud import backing, config, install, procs, render, schemas
+from devcloud import backing, ceph, config, install, procs, render, schemas
 from devcloud.services import SERVICES, Service, by_name, compute_name, of_kind
 
 STATE_DIRS = (
     config.ETC,
     config.LOGS,
     config.RUN,
+    config.RUN / "ceph",
     config.DATA / "keystone",
     config.DATA / "glance" / "images",
     config.DATA / "glance" / "staging",
@@ -57,10 +60,15 @@ def up() -> None:
     installed_at = time.monotonic()
 
     render.write_all()
-    backing.ensure_running()
-    synced = schemas.sync(backing.ensure_accounts())
-    restarted_hosts = start_services(fresh_keystone="keystone" in synced)
+    # Ceph (about 15 s to bootstrap, 4 s to restart) comes up beside MariaDB and the schemas;
+    # only cinder-volume and cinder-backup wait for it
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        ceph_ready = pool.submit(timed, ceph.ensure_running)
+        backing.ensure_running()
+        synced = schemas.sync(backing.ensure_accounts())
+        restarted_hosts = start_services("keystone" in synced, ceph_ready)
     running_at = time.monotonic()
+    finish("register", venv_script("register", "volume-types"))
 
     # readopt and seed touch different things: run them side by side
     readopting = venv_script("readopt", *restarted_hosts) if restarted_hosts else None
@@ -73,12 +81,18 @@ def up() -> None:
     print_access()
     procs.log(
         f"devcloud up: install {installed_at - started_at:.1f}s, "
-        f"start {running_at - installed_at:.1f}s, "
+        f"start {running_at - installed_at:.1f}s (Ceph {ceph_ready.result():.1f}s of it), "
         f"seed and readopt {done_at - running_at:.1f}s, total {done_at - started_at:.1f}s"
     )
 
 
-def start_services(fresh_keystone: bool) -> list[str]:
+def timed(action: Callable[[], None]) -> float:
+    started_at = time.monotonic()
+    action()
+    return time.monotonic() - started_at
+
+
+def start_services(fresh_keystone: bool, ceph_ready: concurrent.futures.Future[float]) -> list[str]:
     """Start what is down in SERVICES order; returns the compute hosts (re)started."""
     keystone = by_name("keystone")
     _start(keystone)
@@ -91,6 +105,7 @@ def start_services(fresh_keystone: bool) -> list[str]:
     if fresh_keystone:
         # workers authenticate at start-up and exit on HTTP 401: their users must exist first
         finish("register", register)
+    ceph_ready.result()  # re-raises the SystemExit of a Ceph that did not come up
     for service in of_kind("worker"):
         _start(service)
     # computes need placement (for their resource provider) and conductor, not the other APIs
@@ -162,6 +177,7 @@ def down() -> None:
             ):
                 if was_running:
                     procs.log(f"stopped {service.name}")
+    ceph.stop()
     backing.stop_own()
     procs.log(f"devcloud down in {time.monotonic() - started_at:.1f}s")
 
@@ -169,6 +185,7 @@ def down() -> None:
 def wipe(everything: bool) -> None:
     down()
     backing.drop_accounts()
+    ceph.BRICK_KEYRING.unlink(missing_ok=True)
     if everything:
         shutil.rmtree(config.STATE, ignore_errors=True)
         procs.log(f"deleted {config.STATE}")
@@ -223,6 +240,14 @@ def status() -> int:
     ):
         pid = listener_pid(port)
         rows.append((name, procs.port_open(port), port, pid, process_rss(pid), owner))
+    ceph_mib = 0
+    for name in ceph.DAEMONS:
+        pid = procs.running_pid(name)
+        mon_port = config.CEPH_MON_PORT if name == "ceph-mon" else None
+        alive = pid is not None and (mon_port is None or procs.port_open(mon_port))
+        mib = rss.get(pid, 0) // 2**20 if pid else 0
+        ceph_mib += mib
+        rows.append((name, alive, mon_port, pid, mib, ""))
     openstack_mib = 0
     for service in SERVICES:
         pid = procs.running_pid(service.name)
@@ -236,7 +261,10 @@ def status() -> int:
         line = f"{name:<18} {state:<6} {shown_port or '-':>5} {shown_pid or '-':>8} {mib or '-':>8}"
         line += f"  {note}"
         print(line.rstrip())
+    print(f"{'Ceph total':<39} {ceph_mib:>8}")
     print(f"{'OpenStack total':<39} {openstack_mib:>8}\n")
+    ceph_serves, ceph_lines = ceph.summary()
+    print("\n".join(ceph_lines) + "\n")
     try:
         hosts = nova_compute_services()
     except OSError as error:
@@ -247,7 +275,7 @@ def status() -> int:
         forced = str(host["forced_down"])
         reason = host.get("disabled_reason") or ""
         print(f"{host['host']:<14} {host['state']:<6} {host['status']:<9} {forced:<12} {reason}")
-    return 0 if all(row[1] for row in rows) else 3
+    return 0 if ceph_serves and all(row[1] for row in rows) else 3
 
 
 def process_rss(pid: int | None) -> int:

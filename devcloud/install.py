@@ -58,6 +58,7 @@ def ensure_venv() -> None:
         _install_ml2,
     )
     _install_nova_driver()
+    _link_ceph_bindings()
 
 
 def _install_lock() -> None:
@@ -79,6 +80,19 @@ def _install_nova_driver() -> None:
     target = site_packages / "nova" / "virt" / "devcloud_fake.py"
     if not target.exists() or target.read_bytes() != config.NOVA_DRIVER_FILE.read_bytes():
         shutil.copyfile(config.NOVA_DRIVER_FILE, target)
+
+
+def _link_ceph_bindings() -> None:
+    """Cinder's and Glance's RBD drivers import rados and rbd: C extensions that only Debian
+    ships (python3-rados, python3-rbd; nothing on PyPI). The venv runs Debian's own python3,
+    so the very files load in it once linked into its site-packages."""
+    (site_packages,) = config.VENV.glob("lib/python3*/site-packages")
+    for module in ("rados", "rbd"):
+        (source,) = Path("/usr/lib/python3/dist-packages").glob(f"{module}.cpython-*.so")
+        target = site_packages / source.name
+        if not target.is_symlink():
+            target.unlink(missing_ok=True)
+            target.symlink_to(source)
 
 
 def _once(step: str, digest: str, action: Callable[[], None]) -> None:

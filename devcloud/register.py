@@ -6,6 +6,7 @@ the portal's own service user (role `service` in project `service`), the
 trustee of the Keystone trusts that let long jobs outlive a user's token.
 """
 
+import sys
 import warnings
 from typing import Any
 
@@ -27,8 +28,15 @@ CATALOG = (
 ROLES = ("admin", "manager", "member", "reader", "service")
 
 
+# Cinder's default_volume_type (templates/cinder.conf): its volumes go to the RBD backend
+VOLUME_TYPE = "ceph"
+
+
 def main() -> None:
     conn = openstack.connect(cloud=config.ADMIN.cloud)
+    if sys.argv[1:] == ["volume-types"]:
+        register_volume_types(conn)
+        return
     identity: Any = conn.identity  # the v3 proxy; the SDK types it as v2 | v3
     project = identity.find_project(
         config.SERVICE_PROJECT, domain_id="default"
@@ -72,6 +80,18 @@ def main() -> None:
         "catalog: "
         + ", ".join(f"{name} {URL}:{port}{path}" for _t, name, port, path, _u in CATALOG)
     )
+
+
+def register_volume_types(conn: openstack.connection.Connection) -> None:
+    """The `ceph` type; run once cinder-api answers (the catalog step runs before it does)."""
+    storage: Any = conn.block_storage  # the v3 proxy; the SDK types it as v2 | v3
+    volume_type = storage.find_type(VOLUME_TYPE) or storage.create_type(
+        name=VOLUME_TYPE, description="RBD in the devcloud's one-node Ceph", is_public=True
+    )
+    # Cinder refuses to change the extra specs of a type that volumes use, even to the same value
+    if (volume_type.extra_specs or {}).get("volume_backend_name") != VOLUME_TYPE:
+        storage.update_type_extra_specs(volume_type, volume_backend_name=VOLUME_TYPE)
+    print(f"volume type {VOLUME_TYPE} (default): backend {VOLUME_TYPE}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ VALUES = {
     "TOKEN_EXPIRATION": str(config.TOKEN_EXPIRATION),
     "MARIADB_PORT": str(config.MARIADB_PORT),
     "RABBITMQ_PORT": str(config.RABBITMQ_PORT),
+    "VENV": str(config.VENV),
+    "CEPH_MON_PORT": str(config.CEPH_MON_PORT),
+    "CEPH_MEMSTORE_BYTES": str(config.CEPH_MEMSTORE_GB * 2**30),
 }
 
 # api-paste files ship in the wheels under <venv>/etc/<project>/
@@ -80,6 +83,7 @@ def config_files() -> dict[str, str]:
             service_user=service_auth("service_user", "cinder"),
             nova=service_auth("nova", "nova"),
         ),
+        "ceph/ceph.conf": render("ceph.conf"),
         "mysql-client.cnf": render("mysql-client.cnf"),
         "mariadb.cnf": render("mariadb.cnf"),
         "rabbitmq.conf": render("rabbitmq.conf"),

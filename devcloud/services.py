@@ -3,7 +3,8 @@
 SERVICES is the one list `up` starts from, in this order, and `down` stops in reverse:
   1. keystone; register.py then registers the catalog and service users while
   2. the other APIs start (uWSGI HTTP sockets on 127.0.0.1);
-  3. the workers: they authenticate to keystone at start-up and exit on HTTP 401, so on a
+  3. the workers (once Ceph is ready: cinder-volume and cinder-backup open the pools at
+     start-up): they authenticate to keystone at start-up and exit on HTTP 401, so on a
      fresh keystone they wait for the registration;
   4. the fake nova-computes, once placement answers (their resource provider lives there).
 """
@@ -106,6 +107,9 @@ SERVICES = (
         "glance.wsgi.api:application",
         2,
         f"env = OS_GLANCE_CONFIG_DIR={ETC}/glance",
+        # Cinder uploads a volume to an image in chunks larger than uWSGI's 1 MiB default
+        # ("unable to receive chunked part", HTTP 500)
+        "chunked-input-limit = 67108864",
     ),
     _api(
         "nova-api",
@@ -135,6 +139,7 @@ SERVICES = (
     _worker("nova-scheduler", *NOVA_SERVER_CONF),
     _worker("cinder-scheduler", *CINDER_CONF),
     _worker("cinder-volume", *CINDER_CONF),
+    _worker("cinder-backup", *CINDER_CONF),
     *(_compute(number) for number in range(1, config.COMPUTES + 1)),
 )
 

@@ -56,7 +56,7 @@ NAVIGATION = (
                     Entry(_("Server Groups"), "compute:list-server-groups"),
                 ),
             ),
-            Group(_("Volumes"), (Entry(_("Volumes"), "compute:list-volumes"),)),
+            Group(_("Volumes"), (Entry(_("Volumes"), "volumes:list-volumes"),)),
             Group(
                 _("Network"),
                 (

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "images",
     "network",
     "compute",
+    "volumes",
 ]
 
 MIDDLEWARE = [

@@ -27,5 +27,6 @@ urlpatterns = [
     path("images/", include("images.urls")),
     path("network/", include("network.urls")),
     path("compute/", include("compute.urls")),
+    path("volumes/", include("volumes.urls")),
     path("api/v1/", include("api.urls")),
 ]

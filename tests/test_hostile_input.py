@@ -52,10 +52,13 @@ from quotas import forms as quota_forms
 from quotas.gateway import QuotasGateway
 from quotas.models import NetworkQuotaDefaults
 from quotas.tests.fakes import FakeQuotasGateway
+from volumes import forms as volume_forms
+from volumes.gateway import Backup, VolumesGateway
+from volumes.tests.fakes import FakeVolumesGateway
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("portal", "projects", "quotas", "images", "network", "compute")
+APPS = ("portal", "projects", "quotas", "images", "network", "compute", "volumes")
 
 FAST = settings(
     max_examples=10,
@@ -216,6 +219,11 @@ class World:
             catalog.VOLUME: self.quotas.get_volume_quota_set("p-demo"),
             catalog.NETWORK: self.quotas.get_network_quota("p-demo"),
         }
+        self.volumes = FakeVolumesGateway()
+        self.volume = self.volumes.add_volume("data", 4)
+        self.volumes.add_image("debian", min_disk=2)
+        self.volumes.create_snapshot(self.volume.id, "snap", "", force=False)
+        self.volumes.settle()
 
 
 @cache
@@ -228,6 +236,7 @@ Factory = Callable[[Any], forms.BaseForm]
 
 def _forms() -> dict[type[forms.BaseForm], Factory]:
     w, c, n, k = world(), world().compute, world().network, world().keystone
+    v = w.volumes
     subnets, groups = list(n.subnets.values()), list(n.groups.values())
     domains, projects = k.list_domains(), list(k.projects.values())
     roles, users = list(k.roles.values()), list(k.users.values())
@@ -373,6 +382,31 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         launch.NetworksForm: lambda d: launch.NetworksForm(d, choices=w.choices, count=2),
         launch.AccessForm: lambda d: launch.AccessForm(d, choices=w.choices),
         launch.ConfigurationForm: lambda d: launch.ConfigurationForm(d, choices=w.choices),
+        # volumes
+        volume_forms.VolumeFilterForm: lambda d: volume_forms.VolumeFilterForm(
+            d, statuses=["available", "in-use"]
+        ),
+        volume_forms.CreateVolumeForm: lambda d: volume_forms.CreateVolumeForm(
+            d,
+            images=v.list_images(),
+            snapshots=v.list_snapshots(),
+            volumes=v.list_volumes(),
+            types=v.list_volume_types(),
+            zones=v.list_availability_zones(),
+        ),
+        volume_forms.UpdateVolumeForm: lambda d: volume_forms.UpdateVolumeForm(d),
+        volume_forms.ExtendVolumeForm: lambda d: volume_forms.ExtendVolumeForm(d, volume=w.volume),
+        volume_forms.RetypeVolumeForm: lambda d: volume_forms.RetypeVolumeForm(
+            d, volume=w.volume, types=v.list_volume_types()
+        ),
+        volume_forms.CreateSnapshotForm: lambda d: volume_forms.CreateSnapshotForm(d),
+        volume_forms.UploadVolumeToImageForm: lambda d: volume_forms.UploadVolumeToImageForm(d),
+        volume_forms.CreateBackupForm: lambda d: volume_forms.CreateBackupForm(d),
+        volume_forms.RestoreBackupForm: lambda d: volume_forms.RestoreBackupForm(
+            d, backup=Backup("b-1", "b", 1, "available", w.volume.id), volumes=v.list_volumes()
+        ),
+        volume_forms.CreateTransferForm: lambda d: volume_forms.CreateTransferForm(d),
+        volume_forms.AcceptTransferForm: lambda d: volume_forms.AcceptTransferForm(d),
     }
 
 
@@ -381,7 +415,13 @@ FORMS = _forms()
 # Forms whose names and descriptions go to Nova, Neutron, Glance, Cinder or Keystone and are
 # checked with portal.validators.cloud_text (the launch wizard and the admin compute forms
 # are not yet: Nova refuses such text itself, with a 400).
-CLOUD_TEXT_MODULES = ("network.forms", "images.forms", "projects.forms", "compute.forms")
+CLOUD_TEXT_MODULES = (
+    "network.forms",
+    "images.forms",
+    "projects.forms",
+    "compute.forms",
+    "volumes.forms",
+)
 
 
 def _app_forms() -> set[type[forms.BaseForm]]:
@@ -412,6 +452,7 @@ OUTPUTS: dict[type[forms.BaseForm], Callable[[Any], object]] = {
     quota_forms.ProjectQuotaForm: lambda f: (f.changes(), f.previous()),
     quota_forms.BulkQuotaForm: lambda f: f.values(),
     image_forms.CreateImageForm: lambda f: f.spec(),
+    volume_forms.CreateVolumeForm: lambda f: f.spec(),
     image_forms.EditImageForm: lambda f: f.spec(),
     network_forms.NetworkForm: lambda f: f.network_attrs(),
     network_forms.CreateNetworkForm: lambda f: f.network_attrs(),
@@ -472,6 +513,7 @@ def fakes() -> Iterator[dict[str, Any]]:
         "network": FakeNetworkGateway(),
         "images": FakeImagesGateway(),
         "keystone": FakeProjectsGateway(),
+        "volumes": FakeVolumesGateway(),
     }
     with (
         override(ComputeGateway, found["compute"]),
@@ -479,6 +521,7 @@ def fakes() -> Iterator[dict[str, Any]]:
         override(ImagesGateway, found["images"]),
         override(ProjectsGateway, found["keystone"]),
         override(QuotasGateway, quotas),
+        override(VolumesGateway, found["volumes"]),
     ):
         yield found
 
@@ -517,6 +560,7 @@ VIEWS: list[tuple[str, str, list[tuple[type[forms.BaseForm], str]], list[str]]] 
         ["compute"],
     ),
     ("member", "/compute/volumes/create/", [(compute_forms.CreateVolumeForm, "")], ["compute"]),
+    ("member", "/volumes/create/", [(volume_forms.CreateVolumeForm, "")], ["volumes"]),
     (
         "admin",
         "/project/identity/projects/p-demo/quotas/",

@@ -31,6 +31,8 @@ from projects.gateway import ProjectsGateway
 from projects.tests.fakes import FakeProjectsGateway
 from quotas.gateway import QuotasGateway
 from quotas.tests.fakes import FakeQuotasGateway
+from volumes.gateway import VolumesGateway
+from volumes.tests.fakes import FakeVolumesGateway
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted([*ROOT.glob("*/templates/**/*.html"), *ROOT.glob("templates/**/*.html")])
@@ -78,6 +80,7 @@ def server_id() -> Iterator[str]:
         stack.enter_context(override(NetworkGateway, FakeNetworkGateway()))
         stack.enter_context(override(ProjectsGateway, FakeProjectsGateway()))
         stack.enter_context(override(QuotasGateway, FakeQuotasGateway()))
+        stack.enter_context(override(VolumesGateway, FakeVolumesGateway()))
         yield server.id
 
 

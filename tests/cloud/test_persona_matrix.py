@@ -110,11 +110,13 @@ def world() -> Iterator[World]:
 NAMES = (
     "net", "subnet", "port", "router", "sg", "vm", "key", "image", "protected", "vol",
     "group", "cred", "upload-job", "upload-step", "job-step", "export-step",
+    "snap", "moving", "backup", "transfer",
 )  # fmt: skip
 OWNER_KEYS = {
     "server", "network", "subnet", "port", "router", "router_port", "security_group", "rule",
     "floating_ip", "floating_ip_address", "image", "protected_image", "volume", "keypair",
     "server_group", "app_credential", "server_port", "server_ip", "project", "owner_user",
+    "volume_snapshot", "volume_backup", "volume_transfer",
 }  # fmt: skip
 
 
@@ -220,6 +222,7 @@ def _build(admin: Any, owner: Any, tag: str, ids: dict[str, str], made: list[Any
     wait_for(
         lambda: owner.block_storage.get_volume(volume.id).status == "available", 120, "pm volume"
     )
+    _build_block_storage(owner, tag, volume.id, ids, made)
     ids.update(
         network=network.id,
         subnet=subnet.id,
@@ -252,6 +255,37 @@ def _build(admin: Any, owner: Any, tag: str, ids: dict[str, str], made: list[Any
         host=service.host,
         migration=str(migration.id if migration else 1),
     )
+
+
+def _build_block_storage(
+    owner: Any, tag: str, volume_id: str, ids: dict[str, str], made: list[Any]
+) -> None:
+    """For the volumes pages: a snapshot and a backup of the volume, and a second volume
+    offered for transfer (a transfer holds its volume; the other rows need theirs available).
+    The snapshot is gone before the volume's own delete runs (Cinder refuses it otherwise)."""
+    bs = owner.block_storage
+    snapshot = bs.create_snapshot(volume_id=volume_id, name=f"{tag}-snap")
+
+    def delete_snapshot() -> None:
+        bs.delete_snapshot(snapshot, ignore_missing=True)
+        bs.wait_for_delete(snapshot, wait=120)
+
+    made.append(delete_snapshot)
+    moving = bs.create_volume(name=f"{tag}-moving", size=1)
+    made.append(lambda: bs.delete_volume(moving, ignore_missing=True))
+    wait_for(lambda: bs.get_snapshot(snapshot.id).status == "available", 120, "pm snapshot")
+    backup = bs.create_backup(volume_id=volume_id, name=f"{tag}-backup")
+
+    def delete_backup() -> None:
+        bs.delete_backup(backup, ignore_missing=True)
+        bs.wait_for_delete(backup, wait=300)
+
+    made.append(delete_backup)
+    wait_for(lambda: bs.get_volume(moving.id).status == "available", 120, "pm moving volume")
+    transfer = bs.create_transfer(volume_id=moving.id, name=f"{tag}-transfer")
+    made.append(lambda: bs.delete_transfer(transfer, ignore_missing=True))
+    wait_for(lambda: bs.get_backup(backup.id).status == "available", 300, "pm backup")
+    ids.update(volume_snapshot=snapshot.id, volume_backup=backup.id, volume_transfer=transfer.id)
 
 
 def cloud_state(world: World) -> dict[str, Any]:

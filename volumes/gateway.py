@@ -380,8 +380,10 @@ class VolumesGateway:
 
     @cloud_call
     def list_snapshots(self, volume_id: str = "") -> list[Snapshot]:
-        query = {"volume_id": volume_id} if volume_id else {}
-        return [to_snapshot(s) for s in self.conn.block_storage.snapshots(details=True, **query)]
+        """The project's snapshots, or one volume's: filtered here, because Cinder's default
+        resource_filters refuse volume_id to non-admins ("Invalid filters volume_id")."""
+        found = (to_snapshot(s) for s in self.conn.block_storage.snapshots(details=True))
+        return [s for s in found if not volume_id or s.volume_id == volume_id]
 
     @cloud_call
     def get_snapshot(self, snapshot_id: str) -> Snapshot:

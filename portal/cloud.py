@@ -31,6 +31,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import access as access_plugin
 from keystoneauth1.identity import v3
 
+from portal import metrics
 from portal.errors import CloudUnavailable, NotFound, Rejected, SignInRequired
 
 P = ParamSpec("P")
@@ -175,13 +176,15 @@ def find_cloud(key: str) -> Cloud:
 
 
 def _session(cloud: Cloud, auth: Any = None) -> ks_session.Session:
-    return ks_session.Session(
+    session = ks_session.Session(
         auth=auth,
         verify=cloud.verify,
         timeout=settings.STACKDESK_CLOUD_TIMEOUT,
         discovery_cache=_DISCOVERY_CACHE,
         app_name="stackdesk",
     )
+    metrics.count_upstream_calls(session, cloud.auth_url)
+    return session
 
 
 @contextmanager

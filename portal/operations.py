@@ -39,7 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import cloud
+from portal import cloud, metrics
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, SignInRequired
 from portal.identity import PortalRequest, confirm_sign_in, me, session_credential
@@ -299,6 +299,7 @@ def finish(
     if log:
         op.log.append(_line(log))
     op.save()
+    metrics.observe_finished_job(op.kind, state, op.started_at, op.finished_at)
 
 
 def requeue(op: Operation, reason: str, delay: float) -> None:

@@ -7,12 +7,14 @@ Secrets are never in this file: they come from the environment or are generated 
 into the state folder (STACKDESK_STATE).
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 
@@ -40,6 +42,17 @@ def _state_secret(env_name: str, filename: str, generate: str) -> str:
 
 def _env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+
+
+def _networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated addresses or networks; a typo stops the portal with the entry named."""
+    found = []
+    for entry in filter(None, (e.strip() for e in os.environ.get(name, default).split(","))):
+        try:
+            found.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {entry!r} is not an address or network.") from exc
+    return found
 
 
 SECRET_KEY = _state_secret("DJANGO_SECRET_KEY", "secret_key", secrets.token_urlsafe(50))
@@ -70,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.metrics.RequestMetricsMiddleware",  # first: its time is the whole answer's
     "django.middleware.security.SecurityMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -264,6 +278,19 @@ STACKDESK_USAGE_EXPORT_STREAM_LIMIT = int(
     os.environ.get("STACKDESK_USAGE_EXPORT_STREAM_LIMIT", "400000")
 )
 STACKDESK_USAGE_EXPORT_KEEP_DAYS = int(os.environ.get("STACKDESK_USAGE_EXPORT_KEEP_DAYS", "7"))
+
+# --- The portal's own metrics (portal/metrics.py, docs/operations.md) -----------------------
+# GET /metrics answers clients at these addresses or networks (comma separated; behind a proxy
+# named in STACKDESK_TRUSTED_PROXIES, the forwarded client) and anyone who sends
+# "Authorization: Bearer <STACKDESK_METRICS_TOKEN>"; everyone else gets a 404.
+STACKDESK_METRICS_ALLOWED = _networks("STACKDESK_METRICS_ALLOWED", "127.0.0.1,::1")
+STACKDESK_METRICS_TOKEN = os.environ.get("STACKDESK_METRICS_TOKEN", "")
+# Every web and worker process writes its counts here (prometheus_client's multiprocess mode,
+# which reads the variable when first imported, so it is set before anything imports it).
+PROMETHEUS_MULTIPROC_DIR = Path(
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(STATE_DIR / "metrics"))
+)
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from portal import views
+from portal import metrics, views
 
 portal_patterns = (
     [
@@ -15,6 +15,7 @@ portal_patterns = (
         path("operations/<int:pk>/", views.operation, name="operation"),
         path("operations/<int:pk>/cancel/", views.cancel, name="cancel-operation"),
         path("healthz", views.healthz, name="healthz"),
+        path("metrics", metrics.metrics, name="metrics"),
     ],
     "portal",
 )

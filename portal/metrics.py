@@ -22,6 +22,7 @@ import fcntl
 import hmac
 import ipaddress
 import json
+import logging
 import math
 import os
 import time
@@ -34,6 +35,7 @@ import redis
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from prometheus_client import (
@@ -61,6 +63,8 @@ if not getattr(values.ValueClass, "_multiprocess", False):
 # prometheus_client's multiprocess module has no annotations (mypy --strict refuses the calls)
 MmapedDict: Any = _MmapedDict
 MultiProcessCollector: Any = _MultiProcessCollector
+
+logger = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 JOB_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 3 * 3600.0, 12 * 3600.0)
@@ -252,15 +256,20 @@ class _ScrapeTimeCollector:
             labels=["kind", "state"],
         )
         counts: dict[str, dict[str, int]] = {}
-        for kind, state, n in _job_rows():
-            counts.setdefault(kind, {})[state] = n
-        states = apps.get_model("portal", "Operation").State.values
-        for kind, by_state in sorted(counts.items()):
-            # every state of a kind that has rows, 0 included, so a drained state reads 0
-            # rather than vanishing
-            for state in states:
-                jobs.add_metric([kind, state], by_state.get(state, 0))
-        yield jobs
+        try:
+            for kind, state, n in _job_rows():
+                counts.setdefault(kind, {})[state] = n
+        except DatabaseError as exc:
+            # the requests and calls counted so far matter most while the database is down
+            logger.warning("/metrics without job counts: %s", exc)
+        else:
+            states = apps.get_model("portal", "Operation").State.values
+            for kind, by_state in sorted(counts.items()):
+                # every state of a kind that has rows, 0 included, so a drained state reads 0
+                # rather than vanishing
+                for state in states:
+                    jobs.add_metric([kind, state], by_state.get(state, 0))
+            yield jobs
         queue = GaugeMetricFamily(
             "stackdesk_celery_queue_length",
             "Messages waiting in a Celery queue (NaN: the broker did not say).",

@@ -28,4 +28,5 @@ urlpatterns = [
     path("servers/<str:server_id>/migrate/", compute_api.migrate_server, name="migrate-server"),
     path("quotas/bulk/", projects_api.apply_quotas, name="apply-quotas"),
     path("usage.csv", quotas_api.usage_csv, name="usage-csv"),
+    path("audit/", api.list_audit_records, name="list-audit-records"),
 ]

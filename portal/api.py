@@ -38,10 +38,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from portal import cloud
+from portal.audit import AuditFilterForm, record_json
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected, SignInRequired
 from portal.identity import API_CREDENTIAL, CONFIRMED_NOW, Identity, PortalRequest, me
-from portal.models import Operation
+from portal.models import AuditRecord, Operation
 from portal.operations import cancel_operation
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
@@ -291,3 +292,32 @@ def cancel(request: PortalRequest, pk: int) -> HttpResponse:
         raise ApiRefusal(_("The job had already finished."), 409)
     op.refresh_from_db()
     return JsonResponse(operation_json(op))
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+@api_view("GET")
+def list_audit_records(request: PortalRequest) -> HttpResponse:
+    """The caller's project's audit records, newest first, with the pages' filters (start,
+    end, user, action, target, result; project for `?all=1`); an administrator's `?all=1`:
+    every project's of their cloud."""
+    identity = me(request)
+    if request.GET.get("all") == "1":
+        if not identity.is_admin:
+            raise ApiRefusal(_("Only administrators see every project's audit log."), 403, "all")
+        records = AuditRecord.objects.of_cloud(identity)
+    else:
+        records = AuditRecord.objects.of_project(identity)
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return form_error(form)
+    page = Paginator(form.apply(records), PER_PAGE).get_page(request.GET.get("page"))
+    return JsonResponse(
+        {
+            "records": [record_json(r) for r in page],
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "count": page.paginator.count,
+        }
+    )

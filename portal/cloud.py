@@ -14,6 +14,7 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -175,6 +176,31 @@ def find_cloud(key: str) -> Cloud:
 # --- Keystone ------------------------------------------------------------------------------
 
 
+# --- what the cloud answered during one portal request (the audit log's request ids) -------
+#
+# portal/audit.py sets a CallsSeen for each change it records; every session built while it is
+# set gets a response hook that notes each answer's x-openstack-request-id. The hook holds the
+# CallsSeen itself (not the context variable), so calls a page makes in worker threads
+# (portal/concurrency.py) are noted too. Nothing else of a response is kept.
+
+
+class CallsSeen:
+    """The request ids of one request's cloud calls, at most LIMIT (a page makes a handful)."""
+
+    LIMIT = 20
+
+    def __init__(self) -> None:
+        self.request_ids: list[str] = []
+
+    def note(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        request_id = str(response.headers.get("x-openstack-request-id", ""))[:64]
+        if request_id and len(self.request_ids) < self.LIMIT:
+            self.request_ids.append(request_id)
+
+
+CALLS_SEEN: ContextVar[CallsSeen | None] = ContextVar("stackdesk_calls_seen", default=None)
+
+
 def _session(cloud: Cloud, auth: Any = None) -> ks_session.Session:
     session = ks_session.Session(
         auth=auth,
@@ -184,6 +210,9 @@ def _session(cloud: Cloud, auth: Any = None) -> ks_session.Session:
         app_name="stackdesk",
     )
     metrics.count_upstream_calls(session, cloud.auth_url)
+    seen = CALLS_SEEN.get()
+    if seen is not None:
+        session.session.hooks["response"].append(seen.note)
     return session
 
 

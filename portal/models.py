@@ -112,3 +112,65 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.cloud_key}"
+
+
+class AuditRecordQuerySet(models.QuerySet["AuditRecord"]):
+    """Like Operation's: every lookup names whose records it wants (a project's, for its
+    members; a cloud's, for its administrators)."""
+
+    def of_cloud(self, who: Identity) -> AuditRecordQuerySet:
+        return self.filter(cloud_key=who.cloud_key)
+
+    def of_project(self, who: Identity) -> AuditRecordQuerySet:
+        return self.filter(cloud_key=who.cloud_key, project_id=who.project_id)
+
+
+class AuditRecord(models.Model):
+    """One change asked of the portal (a page's form or button, a JSON API call, a sign-in):
+    who, where, what, with which input (secrets left out) and how it ended. Written by
+    portal/audit.py, never edited by hand; a job's record follows the job to its end."""
+
+    class Result(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+        FAILED = "failed", _("Failed")
+        # a job's record, once the job is over
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Channel(models.TextChoices):
+        BROWSER = "browser", _("Browser")
+        API = "api", _("API")
+        ANSIBLE = "ansible", _("Ansible")
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    cloud_key = models.CharField(max_length=255)
+    user_id = models.CharField(max_length=64, blank=True)
+    user_name = models.CharField(max_length=255, blank=True)
+    user_domain = models.CharField(max_length=255, blank=True)
+    project_id = models.CharField(max_length=64, blank=True)
+    project_name = models.CharField(max_length=255, blank=True)
+    action = models.CharField(max_length=64)  # verb_noun of the URL name: delete_router
+    url_name = models.CharField(max_length=128)  # network:delete-router
+    target_type = models.CharField(max_length=64, blank=True)  # router
+    target_id = models.CharField(max_length=255, blank=True)
+    target_name = models.CharField(max_length=255, blank=True)
+    input = models.JSONField(default=dict, blank=True)  # posted fields, secrets left out
+    result = models.CharField(max_length=16, choices=Result.choices)
+    status = models.PositiveSmallIntegerField(default=0)  # the portal's HTTP answer
+    message = models.CharField(max_length=500, blank=True)  # why it was refused or failed
+    request_ids = models.JSONField(default=list, blank=True)  # x-openstack-request-id values
+    client_address = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    operation = models.ForeignKey(
+        Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_records"
+    )
+
+    objects = AuditRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["cloud_key", "project_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_name or self.target_id} ({self.result})"

@@ -45,6 +45,7 @@ NAVIGATION = (
                 (
                     Entry(_("Overview"), "projects:overview"),
                     Entry(_("API Access"), "projects:api-access"),
+                    Entry(_("Audit Log"), "portal:audit-log"),
                 ),
             ),
             Group(
@@ -100,6 +101,7 @@ NAVIGATION = (
                     Entry(_("Defaults"), "quotas:defaults"),
                     Entry(_("System Health"), "compute:admin-health"),
                     Entry(_("All Operations"), "portal:admin-operations"),
+                    Entry(_("Audit Log"), "portal:admin-audit-log"),
                 ),
             ),
         ),

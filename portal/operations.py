@@ -39,7 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import cloud, metrics
+from portal import audit, cloud, metrics
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, SignInRequired
 from portal.identity import PortalRequest, confirm_sign_in, me, session_credential
@@ -109,22 +109,25 @@ def start_operation(
         notes.append(_line(note))
         if trust_id:
             sealed["trust_id"] = trust_id
-    op = Operation.objects.create(
-        kind=kind.name,
-        title=kind.title,
-        task_name=kind.task.name,
-        cloud_key=identity.cloud_key,
-        user_id=identity.user_id,
-        user_name=identity.user_name,
-        project_id=identity.project_id,
-        project_name=identity.project_name,
-        target=target,
-        target_name=target_name,
-        params=params or {},
-        credential=seal(sealed),
-        step=_("Waiting for a worker"),
-        log=notes,
-    )
+    # The job and its audit record are written together: a job never goes unrecorded.
+    with transaction.atomic():
+        op = Operation.objects.create(
+            kind=kind.name,
+            title=kind.title,
+            task_name=kind.task.name,
+            cloud_key=identity.cloud_key,
+            user_id=identity.user_id,
+            user_name=identity.user_name,
+            project_id=identity.project_id,
+            project_name=identity.project_name,
+            target=target,
+            target_name=target_name,
+            params=params or {},
+            credential=seal(sealed),
+            step=_("Waiting for a worker"),
+            log=notes,
+        )
+        audit.record_job(request, op)
     _send(op, countdown=0)
     return op
 
@@ -299,6 +302,7 @@ def finish(
     if log:
         op.log.append(_line(log))
     op.save()
+    audit.follow_job(op, state, error)
     metrics.observe_finished_job(op.kind, state, op.started_at, op.finished_at)
 
 
@@ -370,6 +374,8 @@ def cancel_operation(op: Operation) -> bool:
         credential="",
         step=_("Cancelled"),
     )
+    if updated:
+        audit.follow_job(op, State.CANCELLED)
     return updated == 1
 
 

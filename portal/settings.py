@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portal.identity.KeystoneSessionMiddleware",
     "portal.error_pages.CloudErrorMiddleware",
+    # innermost: it sees the view's cloud errors before the error pages turn them into pages
+    "portal.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -246,6 +248,8 @@ STACKDESK_OPERATION_MAX_ATTEMPTS = int(os.environ.get("STACKDESK_OPERATION_MAX_A
 # The longest wait before a retry (s). A queued job untouched for STALE_AFTER + this long has
 # lost its broker message (Redis restarted without persistence): the reaper sends it again.
 STACKDESK_OPERATION_MAX_BACKOFF = int(os.environ.get("STACKDESK_OPERATION_MAX_BACKOFF", "300"))
+# Audit records older than this are deleted by the reaper (portal/tasks.py).
+STACKDESK_AUDIT_KEEP_DAYS = int(os.environ.get("STACKDESK_AUDIT_KEEP_DAYS", "365"))
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {
         "task": "portal.tasks.reap_operations",

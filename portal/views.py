@@ -1,19 +1,23 @@
-"""Sign-in, project choice and switching, sign-out, and the operations pages."""
+"""Sign-in, project choice and switching, sign-out, the operations pages and the audit log."""
 
 from __future__ import annotations
+
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import cloud, throttle
+from portal.audit import AuditFilterForm, csv_lines
 from portal.crypto import seal, unseal
 from portal.errors import CloudUnavailable, Rejected, SignInRequired
 from portal.forms import ProjectChoiceForm, SignInForm
@@ -29,7 +33,7 @@ from portal.identity import (
     sign_out_locally,
     start_session,
 )
-from portal.models import Operation, Preference
+from portal.models import AuditRecord, Operation, Preference
 from portal.operations import cancel_operation
 
 HOME = "projects:overview"
@@ -277,3 +281,70 @@ def healthz(request: PortalRequest) -> HttpResponse:
     """For scripts waiting on the portal: answers once the database does."""
     connection.ensure_connection()
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- the audit log ---------------------------------------------------------------------------
+
+
+def _audit_records(request: PortalRequest, everyone: bool) -> tuple[AuditFilterForm, Any]:
+    """The filter form (always bound: no filter is a valid one) and the records it selects:
+    the caller's project's, or for an administrator's page every project's of their cloud."""
+    who = me(request)
+    records = AuditRecord.objects.of_cloud(who) if everyone else AuditRecord.objects.of_project(who)
+    form = AuditFilterForm(request.GET)
+    return form, form.apply(records)
+
+
+def _audit_page(request: PortalRequest, everyone: bool) -> HttpResponse:
+    form, records = _audit_records(request, everyone)
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "everyone": everyone,
+        "query": query.urlencode(),
+        "export_url": reverse(
+            "portal:admin-export-audit-log" if everyone else "portal:export-audit-log"
+        ),
+    }
+    return render(request, "portal/audit.html", context, status=200 if form.is_valid() else 400)
+
+
+def _audit_csv(request: PortalRequest, everyone: bool) -> HttpResponse:
+    form, records = _audit_records(request, everyone)
+    if not form.is_valid():
+        return _audit_page(request, everyone)
+    who = me(request)
+    scope = "all" if everyone else who.project_id
+    filename = f"audit-{scope}-{timezone.now():%Y%m%d-%H%M%S}.csv"
+    response = StreamingHttpResponse(csv_lines(records), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Accel-Buffering"] = "no"  # let a proxy pass rows on as they come
+    # login_required/admin_required are typed for HttpResponse; Django serves both alike.
+    return cast(HttpResponse, response)
+
+
+@require_GET
+@login_required
+def audit_log(request: PortalRequest) -> HttpResponse:
+    return _audit_page(request, everyone=False)
+
+
+@require_GET
+@login_required
+def export_audit_log(request: PortalRequest) -> HttpResponse:
+    return _audit_csv(request, everyone=False)
+
+
+@require_GET
+@admin_required
+def admin_audit_log(request: PortalRequest) -> HttpResponse:
+    return _audit_page(request, everyone=True)
+
+
+@require_GET
+@admin_required
+def admin_export_audit_log(request: PortalRequest) -> HttpResponse:
+    return _audit_csv(request, everyone=True)

@@ -128,6 +128,11 @@ MATRIX: tuple[Row, ...] = (
     Row("portal:admin-operations", ADMIN_PAGE, NOT_POST),
     Row("portal:operation", OWN_JOB, NOT_POST, kwargs={"pk": "op"}),
     Row("portal:cancel-operation", NOT_GET, OWN_JOB_CHANGE, kwargs={"pk": "op"}),
+    # the audit log: the persona's own project's records (readers too), all for admins
+    Row("portal:audit-log", PAGE, NOT_POST),
+    Row("portal:export-audit-log", PAGE, NOT_POST),
+    Row("portal:admin-audit-log", ADMIN_PAGE, NOT_POST),
+    Row("portal:admin-export-audit-log", ADMIN_PAGE, NOT_POST),
     Row("portal:healthz", every(OK), every(OK)),
     # Prometheus' page answers by address, session or none: the test client is 127.0.0.1
     Row("portal:metrics", every(OK), every(NO_METHOD)),
@@ -669,6 +674,7 @@ MATRIX: tuple[Row, ...] = (
         query="start=2026-01-01&end=2026-01-31&project={project}",
         api=True,
     ),
+    Row("api:list-audit-records", API_PAGE, NOT_POST, api=True),
 )
 
 

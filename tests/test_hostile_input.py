@@ -40,6 +40,7 @@ from images.tests.fakes import FakeImagesGateway
 from network import forms as network_forms
 from network.gateway import NetworkGateway
 from network.tests.fakes import FakeNetworkGateway
+from portal import audit
 from portal import forms as portal_forms
 from portal.gateways import override
 from portal.models import Operation
@@ -246,6 +247,7 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         portal_forms.PortalForm: lambda d: portal_forms.PortalForm(d),
         portal_forms.SignInForm: lambda d: portal_forms.SignInForm(d),
         portal_forms.ProjectChoiceForm: lambda d: portal_forms.ProjectChoiceForm(d),
+        audit.AuditFilterForm: lambda d: audit.AuditFilterForm(d),
         # projects
         project_forms._PasswordPair: lambda d: project_forms._PasswordPair(d),
         project_forms.ProjectForm: lambda d: project_forms.ProjectForm(d, domains=domains),

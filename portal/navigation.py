@@ -118,6 +118,7 @@ NAVIGATION = (
                     Entry(_("Users"), "projects:list-users"),
                     Entry(_("Groups"), "projects:list-groups"),
                     Entry(_("Roles"), "projects:list-roles"),
+                    Entry(_("Domains"), "projects:list-domains"),
                 ),
             ),
         ),

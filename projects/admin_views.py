@@ -17,11 +17,12 @@ from portal.concurrency import concurrently
 from portal.errors import Rejected
 from portal.forms import PortalForm
 from portal.gateways import gateway
-from portal.identity import PortalRequest, admin_required, me
+from portal.identity import PortalRequest, admin_required, me, safe_next
 from portal.models import Operation
 from portal.operations import start_operation
 from projects.forms import (
     AssignRoleForm,
+    DomainForm,
     GroupForm,
     GroupMemberForm,
     PasswordForm,
@@ -30,7 +31,7 @@ from projects.forms import (
     UserEditForm,
     UserForm,
 )
-from projects.gateway import ProjectsGateway
+from projects.gateway import Domain, ProjectsGateway
 from quotas import catalog
 from quotas import tasks as quota_tasks
 from quotas.forms import BulkQuotaForm, ProjectQuotaForm
@@ -86,15 +87,19 @@ def _enabled_flag(request: PortalRequest) -> bool:
 @require_GET
 @admin_required
 def list_projects(request: PortalRequest) -> HttpResponse:
-    projects = gateway(request, ProjectsGateway).list_projects()
-    return render(request, "projects/projects.html", {"projects": projects})
+    context = domain_context(request)
+    projects = gateway(request, ProjectsGateway).list_projects(context.id if context else "")
+    return render(
+        request, "projects/projects.html", {"projects": projects, "domain_context": context}
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @admin_required
 def create_project(request: PortalRequest) -> HttpResponse:
     gw = gateway(request, ProjectsGateway)
-    form = ProjectForm(request.POST or None, domains=gw.list_domains())
+    context = domain_context(request)
+    form = ProjectForm(request.POST or None, domains=[context] if context else gw.list_domains())
     if request.method == "POST" and form.is_valid():
         try:
             project = gw.create_project(**form.cleaned_data)
@@ -344,17 +349,24 @@ def apply_quotas(request: PortalRequest) -> HttpResponse:
 @admin_required
 def list_users(request: PortalRequest) -> HttpResponse:
     gw = gateway(request, ProjectsGateway)
-    users, projects = concurrently(gw.list_users, gw.list_projects)
+    context = domain_context(request)
+    users, projects = concurrently(
+        lambda: gw.list_users(context.id if context else ""), gw.list_projects
+    )
     names = {p.id: p.name for p in projects}
     rows = [(u, names.get(u.default_project_id, u.default_project_id)) for u in users]
-    return render(request, "projects/users.html", {"users": rows})
+    return render(request, "projects/users.html", {"users": rows, "domain_context": context})
 
 
 @require_http_methods(["GET", "POST"])
 @admin_required
 def create_user(request: PortalRequest) -> HttpResponse:
     gw = gateway(request, ProjectsGateway)
-    domains, projects, roles = concurrently(gw.list_domains, gw.list_projects, gw.list_roles)
+    if context := domain_context(request):  # users made in the context domain, its projects
+        projects, roles = concurrently(lambda: gw.list_projects(context.id), gw.list_roles)
+        domains = [context]
+    else:
+        domains, projects, roles = concurrently(gw.list_domains, gw.list_projects, gw.list_roles)
     form = UserForm(request.POST or None, domains=domains, projects=projects, roles=roles)
     if request.method == "POST" and form.is_valid():
         data: dict[str, Any] = form.cleaned_data
@@ -647,4 +659,114 @@ def delete_role(request: PortalRequest, role_id: str) -> HttpResponse:
         title=_("Delete role %(name)s") % {"name": role.name},
         message=message,
         cancel="projects:list-roles",
+    )
+
+
+# --- domains ------------------------------------------------------------------------------
+
+# The admin's domain context: {"id", "name"} of the domain the Identity pages (projects and
+# users, their lists and creation) work in; absent: every domain.
+SESSION_DOMAIN_CONTEXT = "stackdesk.domain_context"
+
+
+def domain_context(request: PortalRequest) -> Domain | None:
+    data = request.session.get(SESSION_DOMAIN_CONTEXT)
+    return Domain(data["id"], data["name"]) if data else None
+
+
+@require_GET
+@admin_required
+def list_domains(request: PortalRequest) -> HttpResponse:
+    domains = gateway(request, ProjectsGateway).list_domains()
+    context = {"domains": domains, "domain_context": domain_context(request)}
+    return render(request, "projects/domains.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def create_domain(request: PortalRequest) -> HttpResponse:
+    form = DomainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain = gateway(request, ProjectsGateway).create_domain(**form.cleaned_data)
+        except Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Domain %(name)s created.") % {"name": domain.name})
+            return redirect("projects:list-domains")
+    return _form_page(
+        request,
+        form,
+        title=_("Create a domain"),
+        submit=_("Create"),
+        cancel="projects:list-domains",
+    )
+
+
+@require_POST
+@admin_required
+def update_domain_enabled(request: PortalRequest, domain_id: str) -> HttpResponse:
+    enabled = _enabled_flag(request)
+    try:
+        domain = gateway(request, ProjectsGateway).update_domain(domain_id, is_enabled=enabled)
+    except Rejected as exc:
+        messages.error(request, exc.message)
+    else:
+        text = _("Domain %(name)s enabled.") if enabled else _("Domain %(name)s disabled.")
+        messages.success(request, text % {"name": domain.name})
+    return redirect("projects:list-domains")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def delete_domain(request: PortalRequest, domain_id: str) -> HttpResponse:
+    gw = gateway(request, ProjectsGateway)
+    domain = gw.get_domain(domain_id)
+    if request.method == "POST":
+        try:
+            gw.delete_domain(domain_id)  # Keystone refuses an enabled domain, in its own words
+        except Rejected as exc:
+            messages.error(request, exc.message)
+            return redirect("projects:list-domains")
+        if (context := domain_context(request)) and context.id == domain_id:
+            del request.session[SESSION_DOMAIN_CONTEXT]
+        messages.success(request, _("Domain %(name)s deleted.") % {"name": domain.name})
+        return redirect("projects:list-domains")
+    message = _(
+        "Delete domain %(name)s? Keystone deletes its projects, users and groups with it."
+    ) % {"name": domain.name}
+    return _confirm_page(
+        request,
+        title=_("Delete domain %(name)s") % {"name": domain.name},
+        message=message,
+        cancel="projects:list-domains",
+    )
+
+
+@require_POST
+@admin_required
+def set_domain_context(request: PortalRequest) -> HttpResponse:
+    domain_id = request.POST.get("domain_id", "")
+    domain = next(
+        (d for d in gateway(request, ProjectsGateway).list_domains() if d.id == domain_id), None
+    )
+    if domain is None:
+        messages.error(request, _("That domain does not exist."))
+        return redirect("projects:list-domains")
+    request.session[SESSION_DOMAIN_CONTEXT] = {"id": domain.id, "name": domain.name}
+    messages.success(
+        request,
+        _("The Identity pages now show and create projects and users in domain %(name)s.")
+        % {"name": domain.name},
+    )
+    return redirect("projects:list-projects")
+
+
+@require_POST
+@admin_required
+def clear_domain_context(request: PortalRequest) -> HttpResponse:
+    request.session.pop(SESSION_DOMAIN_CONTEXT, None)
+    messages.success(request, _("The Identity pages show every domain again."))
+    return redirect(
+        safe_next(request, request.POST.get("next")) or reverse("projects:list-domains")
     )

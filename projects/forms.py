@@ -218,3 +218,15 @@ class AppCredentialForm(PortalForm):
         if value <= timezone.now():
             raise forms.ValidationError(_("The expiry must be in the future."))
         return value
+
+
+class DomainForm(PortalForm):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX, validators=[cloud_text])
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
+        required=False,
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[cloud_text],
+    )
+    enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False, initial=True)

@@ -30,6 +30,8 @@ class Project:
 class Domain:
     id: str
     name: str
+    description: str = ""
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,12 @@ def _user(u: Any) -> User:
     )
 
 
+def _domain(d: Any) -> Domain:
+    return Domain(
+        id=d.id, name=d.name or "", description=d.description or "", enabled=bool(d.is_enabled)
+    )
+
+
 def _group(g: Any) -> Group:
     return Group(
         id=g.id, name=g.name or "", description=g.description or "", domain_id=g.domain_id or ""
@@ -185,8 +193,10 @@ class ProjectsGateway:
     # --- projects ---------------------------------------------------------------------------
 
     @cloud_call
-    def list_projects(self) -> list[Project]:
-        return [_project(p) for p in _by_name(list(self.identity.projects()))]
+    def list_projects(self, domain_id: str = "") -> list[Project]:
+        """Every project, or a domain's (the admin's domain context) when domain_id is set."""
+        query = {"domain_id": domain_id} if domain_id else {}
+        return [_project(p) for p in _by_name(list(self.identity.projects(**query)))]
 
     @cloud_call
     def get_project(self, project_id: str) -> Project:
@@ -211,15 +221,39 @@ class ProjectsGateway:
     def delete_project(self, project_id: str) -> None:
         self.identity.delete_project(project_id, ignore_missing=False)
 
+    # --- domains ----------------------------------------------------------------------------
+
     @cloud_call
     def list_domains(self) -> list[Domain]:
-        return [Domain(d.id, d.name) for d in _by_name(list(self.identity.domains()))]
+        return [_domain(d) for d in _by_name(list(self.identity.domains()))]
+
+    @cloud_call
+    def get_domain(self, domain_id: str) -> Domain:
+        return _domain(self.identity.get_domain(domain_id))
+
+    @cloud_call
+    def create_domain(self, *, name: str, description: str, enabled: bool) -> Domain:
+        return _domain(
+            self.identity.create_domain(name=name, description=description, is_enabled=enabled)
+        )
+
+    @cloud_call
+    def update_domain(self, domain_id: str, **changes: Any) -> Domain:
+        """changes: name, description, is_enabled."""
+        return _domain(self.identity.update_domain(domain_id, **changes))
+
+    @cloud_call
+    def delete_domain(self, domain_id: str) -> None:
+        """Keystone refuses (403) to delete an enabled domain: disable it first."""
+        self.identity.delete_domain(domain_id, ignore_missing=False)
 
     # --- users ------------------------------------------------------------------------------
 
     @cloud_call
-    def list_users(self) -> list[User]:
-        return [_user(u) for u in _by_name(list(self.identity.users()))]
+    def list_users(self, domain_id: str = "") -> list[User]:
+        """Every user, or a domain's (the admin's domain context) when domain_id is set."""
+        query = {"domain_id": domain_id} if domain_id else {}
+        return [_user(u) for u in _by_name(list(self.identity.users(**query)))]
 
     @cloud_call
     def get_user(self, user_id: str) -> User:

@@ -95,4 +95,20 @@ urlpatterns = [
     path("identity/roles/", admin_views.list_roles, name="list-roles"),
     path("identity/roles/create/", admin_views.create_role, name="create-role"),
     path("identity/roles/<str:role_id>/delete/", admin_views.delete_role, name="delete-role"),
+    path("identity/domains/", admin_views.list_domains, name="list-domains"),
+    path("identity/domains/create/", admin_views.create_domain, name="create-domain"),
+    path("identity/domains/context/", admin_views.set_domain_context, name="set-domain-context"),
+    path(
+        "identity/domains/context/clear/",
+        admin_views.clear_domain_context,
+        name="clear-domain-context",
+    ),
+    path(
+        "identity/domains/<str:domain_id>/enabled/",
+        admin_views.update_domain_enabled,
+        name="update-domain-enabled",
+    ),
+    path(
+        "identity/domains/<str:domain_id>/delete/", admin_views.delete_domain, name="delete-domain"
+    ),
 ]

@@ -108,6 +108,7 @@ HOST = {"host": "host"}
 FL = {"flavor_id": "flavor"}
 HACK = {"name": "pm-hacked", "description": "pm-hacked"}
 VOL = {"volume_id": "volume"}
+DOM = {"domain_id": "domain"}
 
 MATRIX: tuple[Row, ...] = (
     # --- portal: sign-in, session, jobs -------------------------------------------------------
@@ -219,6 +220,12 @@ MATRIX: tuple[Row, ...] = (
     Row("projects:list-roles", ADMIN_PAGE, NOT_POST),
     Row("projects:create-role", ADMIN_PAGE, ADMIN_CHANGE, data={"name": "pm-hacked"}),
     Row("projects:delete-role", ADMIN_PAGE, ADMIN_CHANGE, kwargs={"role_id": "role"}),
+    Row("projects:list-domains", ADMIN_PAGE, NOT_POST),
+    Row("projects:create-domain", ADMIN_PAGE, ADMIN_CHANGE, data={"name": "pm-hacked"}),
+    Row("projects:set-domain-context", NOT_GET, ADMIN_CHANGE, data={"domain_id": "{domain}"}),
+    Row("projects:clear-domain-context", NOT_GET, ADMIN_CHANGE),
+    Row("projects:update-domain-enabled", NOT_GET, ADMIN_CHANGE, kwargs=DOM, data={"enabled": ""}),
+    Row("projects:delete-domain", ADMIN_PAGE, ADMIN_CHANGE, kwargs=DOM),
     # --- quotas and usage ---------------------------------------------------------------------
     Row("quotas:admin-usage", ADMIN_PAGE, NOT_POST),
     Row("quotas:export-usage", ADMIN_PAGE, ADMIN_CHANGE),

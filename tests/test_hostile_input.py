@@ -262,6 +262,7 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
             d, actors=users, roles=roles, actor_label="User"
         ),
         project_forms.GroupMemberForm: lambda d: project_forms.GroupMemberForm(d, users=users),
+        project_forms.DomainForm: lambda d: project_forms.DomainForm(d),
         project_forms.AppCredentialForm: lambda d: project_forms.AppCredentialForm(
             d, roles=["member", "reader"]
         ),
@@ -583,6 +584,7 @@ VIEWS: list[tuple[str, str, list[tuple[type[forms.BaseForm], str]], list[str]]] 
         ["keystone"],
     ),
     ("admin", "/project/identity/users/create/", [(project_forms.UserForm, "")], ["keystone"]),
+    ("admin", "/project/identity/domains/create/", [(project_forms.DomainForm, "")], ["keystone"]),
 ]
 
 

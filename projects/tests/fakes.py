@@ -141,9 +141,10 @@ class FakeProjectsGateway(ProjectsGateway):
                 409,
             )
 
-    def list_projects(self) -> list[Project]:
+    def list_projects(self, domain_id: str = "") -> list[Project]:
         self._read()
-        return sorted(self.projects.values(), key=lambda p: p.name.lower())
+        found = [p for p in self.projects.values() if not domain_id or p.domain_id == domain_id]
+        return sorted(found, key=lambda p: p.name.lower())
 
     def get_project(self, project_id: str) -> Project:
         self._read()
@@ -178,11 +179,51 @@ class FakeProjectsGateway(ProjectsGateway):
 
     def list_domains(self) -> list[Domain]:
         self._read()
-        return list(self.domains.values())
+        return sorted(self.domains.values(), key=lambda d: d.name.lower())
 
-    def list_users(self) -> list[User]:
+    def get_domain(self, domain_id: str) -> Domain:
         self._read()
-        return sorted(self.users.values(), key=lambda u: u.name.lower())
+        if domain_id not in self.domains:
+            raise _missing("domain", domain_id)
+        return self.domains[domain_id]
+
+    def create_domain(self, *, name: str, description: str, enabled: bool) -> Domain:
+        self._write()
+        if name in [d.name for d in self.domains.values()]:  # Keystone's words for a domain
+            raise Rejected(
+                "Conflict occurred attempting to store project - it is not permitted to have "
+                f"two projects acting as domains with the same name: {name}.",
+                409,
+            )
+        domain = Domain(self._new_id("d"), name, description, enabled)
+        self.domains[domain.id] = domain
+        return domain
+
+    def update_domain(self, domain_id: str, **changes: Any) -> Domain:
+        self._write()
+        domain = self.get_domain(domain_id)
+        if "is_enabled" in changes:
+            changes["enabled"] = changes.pop("is_enabled")
+        self.domains[domain_id] = replace(domain, **changes)
+        return self.domains[domain_id]
+
+    def delete_domain(self, domain_id: str) -> None:
+        self._write()
+        if self.get_domain(domain_id).enabled:
+            # Keystone's own words (403) for an enabled domain
+            raise Rejected(
+                "You are not authorized to perform the requested action: Cannot delete a "
+                "domain that is enabled, please disable it first.",
+                403,
+            )
+        del self.domains[domain_id]
+        self.projects = {k: p for k, p in self.projects.items() if p.domain_id != domain_id}
+        self.users = {k: u for k, u in self.users.items() if u.domain_id != domain_id}
+
+    def list_users(self, domain_id: str = "") -> list[User]:
+        self._read()
+        found = [u for u in self.users.values() if not domain_id or u.domain_id == domain_id]
+        return sorted(found, key=lambda u: u.name.lower())
 
     def get_user(self, user_id: str) -> User:
         self._read()

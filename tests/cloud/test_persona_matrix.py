@@ -250,6 +250,7 @@ def _build(admin: Any, owner: Any, tag: str, ids: dict[str, str], made: list[Any
         user=user.id,
         group=kgroup.id,
         role=role.id,
+        domain="default",  # Identity › Domains: the one every cloud has
         aggregate=aggregate.id,
         service=service.id,
         host=service.host,

@@ -314,3 +314,19 @@ def test_calls_per_page(member_client: Client, fake: FakeVolumesGateway) -> None
     fake.calls.clear()
     member_client.get("/volumes/")
     assert sorted(fake.calls) == ["list_server_names", "list_volumes"]
+
+
+def test_attach_and_detach_from_the_volume(member_client: Client, fake: FakeVolumesGateway) -> None:
+    v = fake.add_volume("data")
+    form = member_client.get(f"/volumes/{v.id}/attach/").content.decode()
+    assert ">web-1<" in form
+    bogus = member_client.post(f"/volumes/{v.id}/attach/", {"server": "srv-other"})
+    assert bogus.status_code == 400 and fake.volumes[v.id].status == "available"
+    assert member_client.post(f"/volumes/{v.id}/attach/", {"server": "srv-1"}).status_code == 302
+    assert fake.volumes[v.id].status == "in-use"
+    detail = member_client.get(f"/volumes/{v.id}/").content.decode()
+    assert "web-1 on /dev/vdb" in detail and "Detach" in detail
+    again = member_client.post(f"/volumes/{v.id}/attach/", {"server": "srv-1"})
+    assert again.status_code == 400 and "must be available" in again.content.decode()
+    assert member_client.post(f"/volumes/{v.id}/detach/", {"server": "srv-1"}).status_code == 302
+    assert fake.volumes[v.id].status == "available" and not fake.volumes[v.id].attachments

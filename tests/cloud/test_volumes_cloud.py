@@ -264,4 +264,19 @@ def test_attach_extend_in_use_and_detach_from_the_volume(
     _location(client.post(f"/volumes/{vol_id}/detach/", {"server": server.id}))
     _settled(bs, vol_id, "detach", status="available")
     timer.lap("detach from the volume page")
+
+    # Retype: the same type again is refused at the field; __DEFAULT__ (no extra specs) lands
+    # on the same RBD backend, so no data moves even with the "never" migration policy.
+    same = client.post(
+        f"/volumes/{vol_id}/retype/", {"volume_type": "ceph", "migration_policy": "never"}
+    )
+    assert same.status_code == 400 and "already has this type" in same.content.decode()
+    _location(
+        client.post(
+            f"/volumes/{vol_id}/retype/",
+            {"volume_type": "__DEFAULT__", "migration_policy": "never"},
+        )
+    )
+    _settled(bs, vol_id, "retype", status="available", volume_type="__DEFAULT__")
+    timer.lap("retype ceph -> __DEFAULT__")
     timer.report()

@@ -64,6 +64,15 @@ def test_detail_shows_overview_attachments_snapshots_metadata_and_messages(
     for text in ("db", "4 GiB", "purpose", "mysql", "debian", "web-1 on /dev/vdb", "nightly"):
         assert text in page, text
     assert "attach volume failed: the instance is gone" in page
+    assert f"/compute/servers/launch/?volume={v.id}" not in page  # not bootable: no launch link
+
+
+def test_a_bootable_volume_offers_to_launch_from_it(
+    member_client: Client, fake: FakeVolumesGateway
+) -> None:
+    v = fake.add_volume("boot", is_bootable=True)
+    page = member_client.get(f"/volumes/{v.id}/").content.decode()
+    assert f'href="/compute/servers/launch/?volume={v.id}"' in page
     assert fake.calls.count("list_messages") == 1
 
 

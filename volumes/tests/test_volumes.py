@@ -339,3 +339,19 @@ def test_attach_and_detach_from_the_volume(member_client: Client, fake: FakeVolu
     assert again.status_code == 400 and "must be available" in again.content.decode()
     assert member_client.post(f"/volumes/{v.id}/detach/", {"server": "srv-1"}).status_code == 302
     assert fake.volumes[v.id].status == "available" and not fake.volumes[v.id].attachments
+
+
+def test_calls_per_detail_and_create_page(member_client: Client, fake: FakeVolumesGateway) -> None:
+    """Detail: four calls at once; the create form: six (its choices and the quota)."""
+    v = fake.add_volume("d")
+    fake.calls.clear()
+    member_client.get(f"/volumes/{v.id}/")
+    assert sorted(fake.calls) == [
+        "get_volume",
+        "list_messages",
+        "list_server_names",
+        "list_snapshots",
+    ]
+    fake.calls.clear()
+    member_client.get("/volumes/create/")
+    assert len(fake.calls) == 6 and len(set(fake.calls)) == 6

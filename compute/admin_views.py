@@ -59,6 +59,7 @@ from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me, safe_next
 from portal.models import Operation
+from portal.preferences import page_size
 
 T = TypeVar("T")
 HEALTH_CACHE_SECONDS = 30
@@ -442,7 +443,10 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
     services, projects = concurrently(lambda: gw.list_services("nova-compute"), gw.list_projects)
     form = af.AdminServerFilterForm(
-        request.GET or None, hosts=[s.host for s in services], projects=projects
+        request.GET or None,
+        hosts=[s.host for s in services],
+        projects=projects,
+        per_page=page_size(request),
     )
     page, images = concurrently(
         lambda: gw.list_servers(form.admin_query()), _optional(gw.list_images)

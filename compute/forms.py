@@ -18,7 +18,7 @@ from compute import gateway as g
 from portal.forms import PortalForm
 from portal.validators import cloud_text
 
-PAGE_SIZES = (20, 50, 100)
+PAGE_SIZES = (10, 20, 50, 100)  # the sizes Settings offer (portal.preferences.PAGE_SIZES)
 STATUSES = (
     "ACTIVE",
     "BUILD",
@@ -82,6 +82,12 @@ class ServerFilterForm(PortalForm):
     marker = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     before = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
+    def __init__(self, *args: Any, per_page: int = 20, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Rows when the GET names none: the user's Settings (portal.preferences.page_size).
+        self.default_per_page = per_page
+        self.fields["per_page"].initial = per_page
+
     def clean_ip(self) -> str:
         return _ip_filter(self.cleaned_data.get("ip", "").strip())
 
@@ -99,7 +105,7 @@ class ServerFilterForm(PortalForm):
             sort_dir="desc" if sort.startswith("-") else "asc",
             marker=str(data.get("before") if backwards else data.get("marker", "")),
             backwards=backwards,
-            limit=data.get("per_page") or PAGE_SIZES[0],
+            limit=data.get("per_page") or self.default_per_page,
             **extra,
         )
 
@@ -107,7 +113,7 @@ class ServerFilterForm(PortalForm):
         """The filters as query parameters (without paging), for next/previous links."""
         data = self.cleaned_data if self.is_valid() else {}
         params = {k: str(data[k]) for k in ("name", "status", "ip", "sort") if data.get(k)}
-        if data.get("per_page") and data["per_page"] != PAGE_SIZES[0]:
+        if data.get("per_page") and data["per_page"] != self.default_per_page:
             params["per_page"] = str(data["per_page"])
         return params
 
@@ -339,3 +345,49 @@ class CreateServerGroupForm(PortalForm):
     policy = forms.ChoiceField(
         label=_("Policy"), choices=SERVER_GROUP_POLICIES, widget=forms.RadioSelect
     )
+
+
+# --- volumes ---------------------------------------------------------------------------------
+
+
+class CreateVolumeForm(PortalForm):
+    name = forms.CharField(
+        label=_("Volume name"), max_length=255, required=False, validators=[cloud_text]
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea({"rows": 2}),
+        validators=[cloud_text],
+    )
+    size = forms.IntegerField(label=_("Size (GB)"), min_value=1, max_value=16384, initial=1)
+    image = forms.ChoiceField(label=_("Source"), required=False)
+
+    def __init__(self, *args: Any, images: list[g.Image], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.images = {i.id: i for i in images if i.status == "active"}
+        self.fields["image"].choices = [("", _("No source: an empty volume"))] + [  # type: ignore[attr-defined]
+            (i.id, _("Image %(name)s") % {"name": i.label}) for i in self.images.values()
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        image = self.images.get(data.get("image") or "")
+        size = data.get("size")
+        if image is not None and size is not None:
+            need = max(image.min_disk, -(-image.size // 1024**3))
+            if size < need:
+                self.add_error(
+                    "size",
+                    _("The image needs a volume of at least %(gb)d GB.") % {"gb": need},
+                )
+        return data
+
+
+class AttachVolumeForm(PortalForm):
+    server = forms.ChoiceField(label=_("Instance"))
+
+    def __init__(self, *args: Any, servers: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["server"].choices = servers  # type: ignore[attr-defined]

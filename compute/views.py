@@ -30,13 +30,14 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from compute import actions as acts
 from compute import forms as f
 from compute import launch
-from compute.gateway import ComputeGateway, Image, Server, ServerQuery
+from compute.gateway import ComputeGateway, Image, Server, ServerQuery, Volume
 from compute.hints import explain, hint_for
 from portal.concurrency import concurrently
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected
 from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me, safe_next
+from portal.preferences import page_size
 
 T = TypeVar("T")
 LOG_LENGTHS = (35, 100, 500)
@@ -175,7 +176,7 @@ def _list_url(params: dict[str, str]) -> str:
 @require_GET
 @login_required
 def list_servers(request: PortalRequest) -> HttpResponse:
-    form = f.ServerFilterForm(request.GET or None)
+    form = f.ServerFilterForm(request.GET or None, per_page=page_size(request))
     gw = _gw(request)
     # One page of servers, the image names and the quota: three calls at once, whatever N.
     page, images, limits = concurrently(
@@ -1142,3 +1143,164 @@ def delete_server_group(request: PortalRequest, group_id: str) -> HttpResponse:
         "cancel_url": reverse("compute:list-server-groups"),
     }
     return _modal_or_page(request, "compute/confirm.html", context)
+
+
+# --- volumes -----------------------------------------------------------------------------------
+
+VOLUME_BUSY = {"creating", "attaching", "detaching", "deleting", "downloading", "reserved"}
+
+
+@dataclass(frozen=True)
+class VolumeRow:
+    volume: Volume
+    servers: tuple[tuple[str, str, str], ...]  # (server id, name, device) it is attached to
+
+    @property
+    def busy(self) -> bool:
+        return self.volume.status in VOLUME_BUSY
+
+
+@require_GET
+@login_required
+def list_volumes(request: PortalRequest) -> HttpResponse:
+    """The project's volumes; while one of them changes, the table polls (286 stops it)."""
+    gw = _gw(request)
+    if not gw.has_volumes():
+        context: dict[str, Any] = {"no_service": True, "rows": []}
+        return render(request, "compute/volumes.html", context)
+    volumes, page = concurrently(gw.list_volumes, lambda: gw.list_servers(ServerQuery(limit=1000)))
+    names = {s.id: s.name for s in page.servers}
+    rows = [
+        VolumeRow(
+            v,
+            tuple(
+                (a.server_id, names.get(a.server_id, a.server_id), a.device) for a in v.attachments
+            ),
+        )
+        for v in volumes
+    ]
+    busy = any(r.busy for r in rows)
+    context = {"rows": rows, "busy": busy}
+    if _partial(request):
+        return render(request, "compute/volumes.html#table", context, status=200 if busy else 286)
+    return render(request, "compute/volumes.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def create_volume(request: PortalRequest) -> HttpResponse:
+    gw = _gw(request)
+    form = f.CreateVolumeForm(_posted(request), images=gw.list_images())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            volume = gw.create_volume(
+                data["name"], data["size"], data["description"], data["image"]
+            )
+        except Rejected as exc:
+            form.add_error(None, explain(exc))
+        else:
+            messages.success(request, _("Creating volume %(name)s.") % {"name": volume.label})
+            return _changed(request, "volumes-changed", "compute:list-volumes")
+    context = {
+        "form": form,
+        "title": _("Create a volume"),
+        "submit": _("Create volume"),
+        "action_url": request.path,
+        "cancel_url": reverse("compute:list-volumes"),
+    }
+    return _modal_or_page(request, "compute/action_form.html", context, 400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
+    gw = _gw(request)
+    if request.method == "POST":
+        try:
+            gw.delete_volume(volume_id)
+        except (Rejected, NotFound) as exc:
+            messages.error(request, explain(exc))
+        else:
+            messages.success(request, _("Deleting the volume."))
+        return _changed(request, "volumes-changed", "compute:list-volumes")
+    volume = gw.get_volume(volume_id)
+    context = {
+        "title": _("Delete volume %(name)s") % {"name": volume.label},
+        "intro": _("The volume and its data are deleted. This cannot be undone."),
+        "submit": _("Delete volume"),
+        "action_url": request.path,
+        "cancel_url": reverse("compute:list-volumes"),
+    }
+    return _modal_or_page(request, "compute/confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def attach_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
+    """From the volumes page: choose the instance (the call is Nova's volume attachment)."""
+    gw = _gw(request)
+    volume, page = concurrently(
+        lambda: gw.get_volume(volume_id), lambda: gw.list_servers(ServerQuery(limit=1000))
+    )
+    fits = [
+        (s.id, s.name)
+        for s in page.servers
+        if acts.ATTACH_VOLUME in acts.available_actions(s, has_volumes=True)
+    ]
+    form = f.AttachVolumeForm(_posted(request), servers=fits)
+    return _volume_form(
+        request,
+        form,
+        title=_("Attach %(name)s to an instance") % {"name": volume.label},
+        submit=_("Attach volume"),
+        perform=lambda data: gw.create_volume_attachment(data["server"], volume.id),
+        done=_("Attaching the volume."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def detach_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
+    gw = _gw(request)
+    volume, page = concurrently(
+        lambda: gw.get_volume(volume_id), lambda: gw.list_servers(ServerQuery(limit=1000))
+    )
+    names = {s.id: s.name for s in page.servers}
+    attached = [(a.server_id, names.get(a.server_id, a.server_id)) for a in volume.attachments]
+    form = f.AttachVolumeForm(_posted(request), servers=attached)
+    return _volume_form(
+        request,
+        form,
+        title=_("Detach %(name)s") % {"name": volume.label},
+        submit=_("Detach volume"),
+        perform=lambda data: gw.delete_volume_attachment(data["server"], volume.id),
+        done=_("Detaching the volume."),
+    )
+
+
+def _volume_form(
+    request: PortalRequest,
+    form: PortalForm,
+    *,
+    title: str | Promise,
+    submit: str | Promise,
+    perform: Callable[[dict[str, Any]], object],
+    done: str | Promise,
+) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(form.cleaned_data)
+        except (Rejected, NotFound) as exc:
+            form.add_error(None, explain(exc))
+        else:
+            messages.success(request, str(done))
+            return _changed(request, "volumes-changed", "compute:list-volumes")
+    context = {
+        "form": form,
+        "title": title,
+        "submit": submit,
+        "action_url": request.path,
+        "cancel_url": reverse("compute:list-volumes"),
+    }
+    return _modal_or_page(request, "compute/action_form.html", context, 400 if form.errors else 200)

@@ -98,11 +98,15 @@ class Operation(models.Model):
 
 
 class Preference(models.Model):
-    """Per-user memory: the project used last, offered first at the next sign-in."""
+    """Per-user memory: the project used last, offered first at the next sign-in, and the
+    user's Settings (portal/preferences.py); empty language or time zone: not chosen."""
 
     cloud_key = models.CharField(max_length=255)
     user_id = models.CharField(max_length=64)
     last_project_id = models.CharField(max_length=64, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    page_size = models.PositiveSmallIntegerField(default=20)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

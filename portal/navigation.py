@@ -133,6 +133,7 @@ NAVIGATION = (
                 (
                     Entry(_("Application Credentials"), "projects:list-app-credentials"),
                     Entry(_("Operations"), "portal:operations"),
+                    Entry(_("Settings"), "portal:update-preferences"),
                 ),
             ),
         ),

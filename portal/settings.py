@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.identity.KeystoneSessionMiddleware",
+    "portal.preferences.PreferencesMiddleware",
     "portal.error_pages.CloudErrorMiddleware",
     # innermost: it sees the view's cloud errors before the error pages turn them into pages
     "portal.audit.AuditMiddleware",

@@ -19,6 +19,7 @@ portal_patterns = (
         path("admin/audit/", views.admin_audit_log, name="admin-audit-log"),
         path("admin/audit/export.csv", views.admin_export_audit_log, name="admin-export-audit-log"),
         path("healthz", views.healthz, name="healthz"),
+        path("settings/", views.update_preferences, name="update-preferences"),
         path("metrics", metrics.metrics, name="metrics"),
     ],
     "portal",

@@ -12,15 +12,15 @@ from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import activate, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import cloud, throttle
+from portal import cloud, preferences, throttle
 from portal.audit import AuditFilterForm, csv_lines
 from portal.crypto import seal, unseal
 from portal.errors import CloudUnavailable, Rejected, SignInRequired
-from portal.forms import ProjectChoiceForm, SignInForm
+from portal.forms import ProjectChoiceForm, SignInForm, posted
 from portal.identity import (
     SESSION_PENDING,
     PortalRequest,
@@ -201,8 +201,9 @@ def switch_project(request: PortalRequest) -> HttpResponse:
     return redirect(HOME)
 
 
-@require_POST
-def sign_out(request: PortalRequest) -> HttpResponse:
+def end_session(request: PortalRequest) -> None:
+    """Revoke the session's tokens in Keystone and end the session (sign-out, and after a
+    password change)."""
     if request.identity is not None:
         where = cloud.find_cloud(request.identity.cloud_key)
         credential = session_credential(request)
@@ -218,6 +219,11 @@ def sign_out(request: PortalRequest) -> HttpResponse:
                 ),
             )
     sign_out_locally(request)
+
+
+@require_POST
+def sign_out(request: PortalRequest) -> HttpResponse:
+    end_session(request)
     messages.success(request, _("You have signed out."))
     return redirect("portal:sign-in")
 
@@ -227,7 +233,7 @@ def _operations_page(request: PortalRequest, everyone: bool) -> HttpResponse:
     ops = (Operation.objects.of_cloud(who) if everyone else Operation.objects.of_user(who)).defer(
         "credential", "log"
     )
-    page = Paginator(ops, 50).get_page(request.GET.get("page"))
+    page = Paginator(ops, preferences.page_size(request)).get_page(request.GET.get("page"))
     return render(request, "portal/operations.html", {"page": page, "everyone": everyone})
 
 
@@ -348,3 +354,23 @@ def admin_audit_log(request: PortalRequest) -> HttpResponse:
 @admin_required
 def admin_export_audit_log(request: PortalRequest) -> HttpResponse:
     return _audit_csv(request, everyone=True)
+
+
+# --- settings (per user) ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def update_preferences(request: PortalRequest) -> HttpResponse:
+    who = me(request)
+    form = preferences.PreferencesForm(posted(request), initial=preferences.initial(request, who))
+    if request.method == "POST" and form.is_valid():
+        preferences.save(request, who, form.cleaned_data)
+        activate(form.cleaned_data["language"])  # the message in the new language
+        messages.success(request, _("Your settings were saved."))
+        response = redirect("portal:update-preferences")
+        preferences.use_language(response, form.cleaned_data["language"])
+        return response
+    return render(
+        request, "portal/settings.html", {"form": form}, status=400 if form.errors else 200
+    )

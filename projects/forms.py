@@ -183,7 +183,7 @@ class AppCredentialForm(PortalForm):
         label=gettext_lazy("Description"), required=False, max_length=255, validators=[cloud_text]
     )
     expires_at = forms.DateTimeField(
-        label=gettext_lazy("Expires (UTC)"),
+        label=gettext_lazy("Expires (in your time zone)"),
         required=False,
         help_text=gettext_lazy("Leave empty for a credential that does not expire."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -213,7 +213,7 @@ class AppCredentialForm(PortalForm):
         value = self.cleaned_data.get("expires_at")
         if value is None:
             return None
-        # The field reads the time in the active time zone, which is UTC (settings.TIME_ZONE).
+        # The field reads the time in the active time zone: the user's (portal.preferences).
         value = value.astimezone(UTC)
         if value <= timezone.now():
             raise forms.ValidationError(_("The expiry must be in the future."))
@@ -230,3 +230,26 @@ class DomainForm(PortalForm):
         validators=[cloud_text],
     )
     enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False, initial=True)
+
+
+class OwnPasswordForm(_PasswordPair):
+    """The signed-in user's own password: Keystone wants the current one too."""
+
+    current_password = forms.CharField(
+        label=gettext_lazy("Current password"),
+        widget=forms.PasswordInput(render_value=False),
+        max_length=4096,
+    )
+
+    field_order = ["current_password", "password", "confirm_password"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = _("New password")
+        self.fields["confirm_password"].label = _("Confirm the new password")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("password") and data.get("password") == data.get("current_password"):
+            self.add_error("password", _("The new password must differ from the current one."))
+        return data

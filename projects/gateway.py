@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from openstack.connection import Connection
+from openstack.exceptions import HttpException
 
 from portal.cloud import cloud_call
+from portal.errors import Rejected
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,19 @@ class ProjectsGateway:
     @cloud_call
     def delete_user(self, user_id: str) -> None:
         self.identity.delete_user(user_id, ignore_missing=False)
+
+    @cloud_call
+    def update_password(self, user_id: str, *, current_password: str, password: str) -> None:
+        """The signed-in user's own password (POST /v3/users/{id}/password with their own
+        token). Keystone answers a wrong current password with 401, which cloud_call would
+        read as an ended sign-in: here it is a refusal (Rejected, status 401), nothing changed.
+        """
+        try:
+            self.identity.update_password(user_id, current_password, password)
+        except HttpException as exc:
+            if exc.status_code == 401:
+                raise Rejected(str(exc.details or exc.message), 401) from exc
+            raise
 
     # --- groups -----------------------------------------------------------------------------
 

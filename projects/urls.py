@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import admin_views, api_access, views
+from projects import account, admin_views, api_access, views
 
 app_name = "projects"
 urlpatterns = [
@@ -111,4 +111,6 @@ urlpatterns = [
     path(
         "identity/domains/<str:domain_id>/delete/", admin_views.delete_domain, name="delete-domain"
     ),
+    # the signed-in user's own password (reached from Settings)
+    path("password/", account.update_password, name="update-password"),
 ]

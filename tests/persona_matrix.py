@@ -135,6 +135,8 @@ MATRIX: tuple[Row, ...] = (
     Row("portal:admin-audit-log", ADMIN_PAGE, NOT_POST),
     Row("portal:admin-export-audit-log", ADMIN_PAGE, NOT_POST),
     Row("portal:healthz", every(OK), every(OK)),
+    # the signed-in user's own settings and password
+    Row("portal:update-preferences", PAGE, MINE),
     # Prometheus' page answers by address, session or none: the test client is 127.0.0.1
     Row("portal:metrics", every(OK), every(NO_METHOD)),
     Row("set_language", every(ALLOWED), Expect(ALLOWED, *[SKIP] * 4)),
@@ -226,6 +228,7 @@ MATRIX: tuple[Row, ...] = (
     Row("projects:clear-domain-context", NOT_GET, ADMIN_CHANGE),
     Row("projects:update-domain-enabled", NOT_GET, ADMIN_CHANGE, kwargs=DOM, data={"enabled": ""}),
     Row("projects:delete-domain", ADMIN_PAGE, ADMIN_CHANGE, kwargs=DOM),
+    Row("projects:update-password", PAGE, MINE),
     # --- quotas and usage ---------------------------------------------------------------------
     Row("quotas:admin-usage", ADMIN_PAGE, NOT_POST),
     Row("quotas:export-usage", ADMIN_PAGE, ADMIN_CHANGE),
@@ -479,6 +482,17 @@ MATRIX: tuple[Row, ...] = (
         "compute:delete-volume-attachment", OWNED, CHANGE, kwargs=S, data={"volume_id": "{volume}"}
     ),
     Row("compute:delete-server", OWNED, CHANGE, kwargs=S),
+    Row("compute:list-volumes", PAGE, NOT_POST),
+    Row("compute:create-volume", PAGE, CREATE, data={"name": "pm-hacked", "size": "1"}),
+    Row("compute:delete-volume", OWNED, CHANGE, kwargs={"volume_id": "volume"}),
+    Row(
+        "compute:attach-volume",
+        OWNED,
+        CHANGE,
+        kwargs={"volume_id": "volume"},
+        data={"server_id": "{server}"},
+    ),
+    Row("compute:detach-volume", OWNED, CHANGE, kwargs={"volume_id": "volume"}),
     Row("compute:list-keypairs", PAGE, NOT_POST),
     # a key pair is its user's own: Nova lets a reader make one
     Row("compute:create-keypair", PAGE, MINE),
@@ -610,8 +624,6 @@ MATRIX: tuple[Row, ...] = (
         kwargs=VOL,
         data={"image_name": "pm-hacked", "disk_format": "raw"},
     ),
-    Row("volumes:attach-volume", OWNED, CHANGE, kwargs=VOL, data={"server": "{server}"}),
-    Row("volumes:detach-volume", OWNED, CHANGE, kwargs=VOL, data={"server": "{server}"}),
     Row("volumes:delete-volume", OWNED, CHANGE, kwargs=VOL),
     Row("volumes:create-snapshot", OWNED, CHANGE, kwargs=VOL, data=HACK),
     Row("volumes:create-backup", OWNED, CHANGE, kwargs=VOL, data=HACK),

@@ -40,7 +40,7 @@ from images.tests.fakes import FakeImagesGateway
 from network import forms as network_forms
 from network.gateway import NetworkGateway
 from network.tests.fakes import FakeNetworkGateway
-from portal import audit
+from portal import audit, preferences
 from portal import forms as portal_forms
 from portal.gateways import override
 from portal.models import Operation
@@ -247,6 +247,7 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         portal_forms.PortalForm: lambda d: portal_forms.PortalForm(d),
         portal_forms.SignInForm: lambda d: portal_forms.SignInForm(d),
         portal_forms.ProjectChoiceForm: lambda d: portal_forms.ProjectChoiceForm(d),
+        preferences.PreferencesForm: lambda d: preferences.PreferencesForm(d),
         audit.AuditFilterForm: lambda d: audit.AuditFilterForm(d),
         # projects
         project_forms._PasswordPair: lambda d: project_forms._PasswordPair(d),
@@ -263,6 +264,7 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         ),
         project_forms.GroupMemberForm: lambda d: project_forms.GroupMemberForm(d, users=users),
         project_forms.DomainForm: lambda d: project_forms.DomainForm(d),
+        project_forms.OwnPasswordForm: lambda d: project_forms.OwnPasswordForm(d),
         project_forms.AppCredentialForm: lambda d: project_forms.AppCredentialForm(
             d, roles=["member", "reader"]
         ),
@@ -348,6 +350,12 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         compute_forms.CreateKeypairForm: lambda d: compute_forms.CreateKeypairForm(d),
         compute_forms.ImportKeypairForm: lambda d: compute_forms.ImportKeypairForm(d),
         compute_forms.CreateServerGroupForm: lambda d: compute_forms.CreateServerGroupForm(d),
+        compute_forms.CreateVolumeForm: lambda d: compute_forms.CreateVolumeForm(
+            d, images=c.list_images()
+        ),
+        compute_forms.AttachVolumeForm: lambda d: compute_forms.AttachVolumeForm(
+            d, servers=[(w.server.id, w.server.name)]
+        ),
         admin_forms.TargetHostForm: lambda d: admin_forms.TargetHostForm(
             d, choices=[HostChoice("compute1", True), HostChoice("compute2", False, "down")]
         ),
@@ -401,9 +409,6 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         volume_forms.CreateBackupForm: lambda d: volume_forms.CreateBackupForm(d),
         volume_forms.RestoreBackupForm: lambda d: volume_forms.RestoreBackupForm(
             d, backup=Backup("b-1", "b", 1, "available", w.volume.id), volumes=v.list_volumes()
-        ),
-        volume_forms.ServerChoiceForm: lambda d: volume_forms.ServerChoiceForm(
-            d, servers={"srv-1": "web-1"}
         ),
         volume_forms.CreateTransferForm: lambda d: volume_forms.CreateTransferForm(d),
         volume_forms.AcceptTransferForm: lambda d: volume_forms.AcceptTransferForm(d),
@@ -559,6 +564,7 @@ VIEWS: list[tuple[str, str, list[tuple[type[forms.BaseForm], str]], list[str]]] 
         [(compute_forms.CreateServerGroupForm, "")],
         ["compute"],
     ),
+    ("member", "/compute/volumes/create/", [(compute_forms.CreateVolumeForm, "")], ["compute"]),
     ("member", "/volumes/create/", [(volume_forms.CreateVolumeForm, "")], ["volumes"]),
     (
         "admin",

@@ -258,6 +258,14 @@ class FakeProjectsGateway(ProjectsGateway):
         self.users[user_id] = replace(user, **changes)
         return self.users[user_id]
 
+    def update_password(self, user_id: str, *, current_password: str, password: str) -> None:
+        """Keystone's rules: only a known current password (401 otherwise) changes it."""
+        self._write()
+        self.get_user(user_id)
+        if self.passwords.get(user_id) != current_password:
+            raise Rejected("The request you have made requires authentication.", 401)
+        self.passwords[user_id] = password
+
     def delete_user(self, user_id: str) -> None:
         self._write()
         self.get_user(user_id)

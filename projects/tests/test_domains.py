@@ -1,6 +1,6 @@
 """Identity › Domains (admins) against the in-memory Keystone: the list, create (a duplicate
 refused in Keystone's words), enable/disable, delete only when disabled, the domain context
-the projects and users pages then work in."""
+the projects and users pages then work in; and any user's own password change."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 from django.test import Client
 
+from portal.tests.fake_keystone import FakeKeystone
 from projects.gateway import Domain, Project, User
 from projects.tests.fakes import FakeProjectsGateway
 from tests.conftest import page_errors
@@ -141,3 +142,77 @@ def test_members_cannot_set_a_domain_context(
     member_client: Client, keystone_fake: FakeProjectsGateway
 ) -> None:
     assert member_client.post(f"{D}/context/", {"domain_id": "default"}).status_code == 403
+
+
+# --- one's own password --------------------------------------------------------------------
+
+
+def test_change_own_password_ends_the_session(
+    member_client: Client, keystone_fake: FakeProjectsGateway, unit_cloud: FakeKeystone
+) -> None:
+    keystone_fake.passwords["u-member"] = "old-pw"
+    assert "Change your password" in html(member_client.get("/settings/"))
+    response = member_client.post(
+        "/project/password/",
+        {"current_password": "old-pw", "password": "new-pw", "confirm_password": "new-pw"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/auth/sign-in/"
+    assert keystone_fake.passwords["u-member"] == "new-pw"
+    # revoked like sign-out does, and signed out here
+    assert "token-member" not in unit_cloud.tokens and "unscoped-member" not in unit_cloud.tokens
+    page = html(member_client.get("/auth/sign-in/"))
+    assert "Your password was changed. Sign in again with the new password." in page
+    assert member_client.get("/project/overview/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "field"),
+    [
+        (
+            {"current_password": "wrong", "password": "new-pw", "confirm_password": "new-pw"},
+            "Your current password is not correct.",
+            "current_password",
+        ),
+        (
+            {"current_password": "old-pw", "password": "old-pw", "confirm_password": "old-pw"},
+            "The new password must differ from the current one.",
+            "password",
+        ),
+        (
+            {"current_password": "old-pw", "password": "new-pw", "confirm_password": "other"},
+            "The two passwords do not match.",
+            "confirm_password",
+        ),
+        ({}, "This field is required.", "current_password"),
+    ],
+)
+def test_bad_password_change_changes_nothing(
+    member_client: Client,
+    keystone_fake: FakeProjectsGateway,
+    unit_cloud: FakeKeystone,
+    data: dict[str, str],
+    message: str,
+    field: str,
+) -> None:
+    keystone_fake.passwords["u-member"] = "old-pw"
+    response = member_client.post("/project/password/", data)
+    assert response.status_code == 400
+    assert message in errors(response)
+    assert f'id="id_{field}"' in html(response)
+    assert "old-pw" not in html(response) and "new-pw" not in html(response)
+    assert keystone_fake.passwords["u-member"] == "old-pw"
+    assert "token-member" in unit_cloud.tokens
+    assert member_client.get("/project/overview/").status_code == 200  # still signed in
+
+
+def test_keystones_password_rules_are_shown(
+    member_client: Client, keystone_fake: FakeProjectsGateway
+) -> None:
+    keystone_fake.passwords["u-member"] = "old-pw"
+    keystone_fake.refuse = "Password validation error: The password does not match the rules."
+    response = member_client.post(
+        "/project/password/",
+        {"current_password": "old-pw", "password": "x", "confirm_password": "x"},
+    )
+    assert response.status_code == 400 and "does not match the rules" in errors(response)
+    assert keystone_fake.passwords["u-member"] == "old-pw"

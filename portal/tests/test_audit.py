@@ -236,6 +236,21 @@ def test_secrets_are_never_stored(admin_client: Client, fakes: dict[str, Any]) -
     assert record.input["name"] == "newbie"
 
 
+def test_text_postgresql_cannot_hold_is_replaced(
+    member_client: Client, fakes: dict[str, Any], unit_cloud: Any
+) -> None:
+    member_client.post("/network/routers/create/", {"name": "a\x00b"})
+    assert only_record().input["name"] == "a\ufffdb"
+    AuditRecord.objects.all().delete()
+    Client().post(
+        "/api/v1/quotas/bulk/",
+        '{"name": "x\\ud800y", "projects": []}',
+        content_type="application/json",
+        headers={"X-Auth-Token": "token-admin"},
+    )
+    assert only_record().input["name"] == "x?y"
+
+
 def test_a_file_is_kept_as_its_name_and_size(member_client: Client) -> None:
     upload = io.BytesIO(b"x" * 1234)
     upload.name = "disk.img"
@@ -287,6 +302,32 @@ def test_a_sign_in_is_recorded_under_who_signed_in(client: Client, unit_cloud: A
     record = only_record()
     assert (record.action, record.result, record.user_id) == ("sign_in", "accepted", "u-member")
     assert record.project_name == "demo"
+
+
+def test_a_sign_in_with_a_project_choice_and_a_switch_are_three_records(
+    client: Client, keystone: Any
+) -> None:
+    sign_in_form = {
+        "cloud": "fake:RegionOne",
+        "method": "password",
+        "username": "admin",
+        "password": "admin-pw",
+        "domain": "Default",
+    }
+    client.post(reverse("portal:sign-in"), sign_in_form)  # member of admin and demo: a choice
+    client.post(reverse("portal:choose-project"), {"project_id": "p-admin"})
+    client.post(reverse("portal:switch-project"), {"project_id": "p-demo"})
+    client.post(reverse("portal:switch-project"), {"project_id": "p-study1"})  # not a member
+    found = [
+        (r.action, r.result, r.user_name, r.project_name, r.input.get("project_id"))
+        for r in AuditRecord.objects.order_by("pk")
+    ]
+    assert found == [
+        ("sign_in", "accepted", "admin", "", None),
+        ("choose_project", "accepted", "admin", "admin", "p-admin"),
+        ("switch_project", "accepted", "admin", "admin", "p-demo"),  # from the project left
+        ("switch_project", "refused", "admin", "demo", "p-study1"),
+    ]
 
 
 def test_an_api_call_from_ansible_is_recorded_as_ansible(client: Client, unit_cloud: Any) -> None:
@@ -348,7 +389,8 @@ def test_every_post_writes_exactly_one_record(
     persona: str, request: pytest.FixtureRequest, fakes: dict[str, Any], unit_cloud: Any
 ) -> None:
     """POST every URL (the arguments name nothing that exists: a view refuses, or does what
-    it does): one record each, or none when the URL answers 405 (it takes no POST)."""
+    it does): one record each, or none when the URL answers 405 (it takes no POST) or only
+    carries data for a change recorded already (an upload's chunks)."""
     client: Client = request.getfixturevalue(f"{persona}_client")
     client.raise_request_exception = False
     token = f"token-{persona}"
@@ -360,7 +402,7 @@ def test_every_post_writes_exactly_one_record(
         headers = {"X-Auth-Token": token} if path.startswith("/api/") else {}
         response = client.post(path, {"name": "walked"}, headers=headers)
         written = AuditRecord.objects.count() - before
-        expected = 0 if response.status_code == 405 else 1
+        expected = 0 if response.status_code == 405 or name in audit.NOT_CHANGES else 1
         if written < expected:
             missing.append((name, response.status_code))
         elif written > expected:

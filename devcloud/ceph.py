@@ -8,9 +8,9 @@ and a PID file each, no systemd), configured by templates/ceph.conf. Everything 
 The OSD is memstore: objects in RAM (only what is written: RBD images are thin), capacity
 config.CEPH_MEMSTORE_GB. It writes its objects to <state>/data/ceph/osd.0 when it stops
 cleanly (`down`, SIGTERM) and reads them back at start; a crash or a reboot without `down`
-loses them, and then the OSD refuses to start (see ensure_running).
+loses them: the OSD starts empty, its placement groups stay "stale", and `up` stops with a hint.
 
-`up` bootstraps the cluster once (about 10 s, in parallel with the database schemas), later
+`up` bootstraps the cluster once (about 15 s, in parallel with the database schemas), later
 only starts what is down and waits until the placement groups are active. The manager is
 required: without it `ceph df` reports no free space and Cinder's scheduler refuses volumes.
 """
@@ -35,6 +35,11 @@ POOLS_STAMP = DIR / ".pools-users.sha256"
 # user's keyring from this fixed path only; `wipe` deletes it
 BRICK_KEYRING = Path("/etc/ceph/ceph.client.cinder.keyring")
 OSD_ID = "0"
+LOST = (
+    "If the OSD lost its in-memory objects (memstore: a reboot or crash without "
+    "`devcloud down`), the volumes and images in Ceph are gone: `devcloud/devcloud wipe`, "
+    "then `up`."
+)
 PG_NUM = "8"
 
 # name -> argv, in start order (`stop` goes in reverse); -f: stay in the foreground, so the
@@ -87,7 +92,11 @@ def ensure_running() -> None:
         BRICK_KEYRING.write_text(keyring)
         BRICK_KEYRING.chmod(0o600)
     started_at = time.monotonic()
-    procs.wait_until("Ceph's OSD, manager and placement groups", _ready, 120)
+    while not _ready():
+        if time.monotonic() > started_at + 120:
+            # placement groups stay "stale" when the OSD came back without its objects
+            sys.exit(f"devcloud: Ceph's placement groups are not active after 120s. {LOST}")
+        time.sleep(0.5)
     procs.log(f"Ceph ready ({time.monotonic() - started_at:.1f}s after the pools were there)")
 
 
@@ -96,11 +105,7 @@ def _ready() -> bool:
         if procs.running_pid(name) is None:
             # memstore keeps data in RAM: after a crash or reboot without `down` the OSD has
             # nothing to load and exits at once
-            sys.exit(
-                f"devcloud: {name} exited, see {config.LOGS / name}.log and .out. If the OSD lost "
-                "its in-memory data (a reboot or crash without `devcloud down`), Ceph and the "
-                "volumes and images in it are gone: `devcloud/devcloud wipe`, then `up`."
-            )
+            sys.exit(f"devcloud: {name} exited, see {config.LOGS / name}.log and .out. {LOST}")
     result = _ceph("status", timeout=10)
     if result.returncode != 0:
         return False

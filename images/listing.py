@@ -78,7 +78,15 @@ def list_context(request: PortalRequest, listing: Listing) -> dict[str, Any]:
         (image, jobs.get(image.id), listing.owners.get(image.owner, "")) for image in listing.images
     ]
     live_uploads = any(u.operation and not u.operation.is_finished for u in open_uploads)
-    busy = live_uploads or bool(jobs) or any(i.is_busy for i in listing.images)
+    # Poll while the project's own images are on their way. Another project's image left
+    # "queued" (created, never uploaded) stays so for ever and must not keep every tenant's
+    # page polling.
+    project_id = me(request).project_id
+    busy = (
+        live_uploads
+        or bool(jobs)
+        or any(i.is_busy and i.owner == project_id for i in listing.images)
+    )
     sort = request.GET.get("sort", "name")
     return {
         "rows": rows,

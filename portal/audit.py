@@ -8,7 +8,7 @@ without `_id`, e.g. `router`, and its value; a URL without arguments targets its
 posted fields without secrets, the outcome, the OpenStack request ids the cloud answered with
 (portal/cloud.py notes them), the client address and the channel (browser, api, or ansible:
 the JSON API called with a User-Agent that says "ansible"). A 405 is not recorded: nothing
-was tried.
+was tried; nor is an upload's chunk (NOT_CHANGES).
 
 The outcome, from the answer: 2xx and 3xx are accepted, 4xx refused, 5xx failed; a cloud
 error the view let through is refused (failed when the cloud was unavailable) with its
@@ -59,6 +59,9 @@ from portal.throttle import client_address
 Result = AuditRecord.Result
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SIGN_IN = "portal:sign-in"
+# POSTs that carry data for a change recorded already: an upload's chunks (the upload's start
+# and its job are the change; a 64 GiB image is 8192 chunks, each would be a record).
+NOT_CHANGES = frozenset({"images:receive-chunk"})
 SECRET_WORDS = ("password", "secret", "token", "credential", "passphrase")
 KEY_FIELDS = frozenset({"key", "key_name", "keypair", "public_key"})
 VALUE_LIMIT = 200
@@ -94,16 +97,26 @@ def is_secret(name: str) -> bool:
     return "key" in lowered and lowered not in KEY_FIELDS
 
 
+def _text(value: str) -> str:
+    """What PostgreSQL can store of any text: no NUL, no lone surrogate (a JSON body's
+    "\\ud800"); hostile input is recorded as it came, as far as it can be."""
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def _texts(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: _text(v) if isinstance(v, str) else v for k, v in fields.items()}
+
+
 def _value(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
-        return value[:VALUE_LIMIT]
+        return _text(value[:VALUE_LIMIT])
     if isinstance(value, bool | int | float) or value is None:
         return value
     if isinstance(value, list | tuple):
         return [_value(v, depth + 1) for v in value[:20]]
     if isinstance(value, dict) and depth < 2:
         return clean(value.items(), depth + 1)
-    return str(value)[:VALUE_LIMIT]
+    return _text(str(value)[:VALUE_LIMIT])
 
 
 def clean(items: Iterable[tuple[str, Any]], depth: int = 0) -> dict[str, Any]:
@@ -113,7 +126,7 @@ def clean(items: Iterable[tuple[str, Any]], depth: int = 0) -> dict[str, Any]:
         if len(kept) >= FIELD_LIMIT:
             break
         if not is_secret(str(name)):
-            kept[str(name)[:64]] = _value(value, depth)
+            kept[_text(str(name)[:64])] = _value(value, depth)
     return kept
 
 
@@ -131,7 +144,7 @@ def posted(request: HttpRequest) -> dict[str, Any]:
             return clean(body.items()) if isinstance(body, dict) else {}
         kept = clean(_form_items(request.POST))
         files = {
-            name: {"name": (f.name or "")[:VALUE_LIMIT], "size": f.size}
+            _text(name): {"name": _text((f.name or "")[:VALUE_LIMIT]), "size": f.size}
             for name in request.FILES
             if not is_secret(name)
             for f in request.FILES.getlist(name)[:1]
@@ -151,7 +164,7 @@ def _target(view_name: str, kwargs: dict[str, Any]) -> tuple[str, str, dict[str,
         kind = view_name.rsplit(":", 1)[-1].split("-", 1)[-1]  # cancel-operation: operation
     else:
         kind = name.removesuffix("_id")
-    rest = {k: str(v) for k, v in kwargs.items() if k != name}
+    rest = {k: _text(str(v)) for k, v in kwargs.items() if k != name}
     return kind.replace("-", "_"), str(value), rest
 
 
@@ -174,7 +187,7 @@ def _created(response: HttpResponse) -> tuple[str, str] | None:
 
 
 def _short(text: str) -> str:
-    return " ".join(text.split())[:MESSAGE_LIMIT]
+    return _text(" ".join(text.split())[:MESSAGE_LIMIT])
 
 
 def _messages(request: HttpRequest) -> list[Any]:
@@ -310,7 +323,7 @@ def record_job(request: PortalRequest, op: Operation) -> AuditRecord:
         fields["user_domain"] = identity.user_domain
     fields["target_id"] = fields["target_id"] or op.target[:255]
     fields["target_name"] = fields["target_name"] or op.target_name[:255]
-    record = AuditRecord.objects.create(**fields, result=Result.ACCEPTED, operation=op)
+    record = AuditRecord.objects.create(**_texts(fields), result=Result.ACCEPTED, operation=op)
     setattr(request, RECORD, record)
     return record
 
@@ -331,7 +344,7 @@ def follow_job(op: Operation, state: str, error: str = "") -> None:
 
 def _write(request: HttpRequest, response: HttpResponse, before: Identity | None) -> None:
     match = request.resolver_match
-    if match is None:  # no view: nothing was asked of the portal
+    if match is None or match.view_name in NOT_CHANGES:  # no view, or no change of its own
         return
     seen: cloud.CallsSeen = request._stackdesk_calls_seen  # type: ignore[attr-defined]
     result, message = outcome(request, response)
@@ -357,8 +370,7 @@ def _write(request: HttpRequest, response: HttpResponse, before: Identity | None
             "",
         )
     AuditRecord.objects.create(
-        **who,
-        **fields,
+        **_texts(who | fields),
         result=result,
         status=response.status_code,
         message=message,

@@ -324,7 +324,8 @@ class Tenant:
         if a.has_service("block-storage"):
             for volume in a.block_storage.volumes(all_projects=True, project_id=pid):
                 a.block_storage.delete_volume(volume, force=True)
-        for image in a.image.images(owner=pid):
+        # visibility=all: Glance's default listing leaves community images out.
+        for image in a.image.images(owner=pid, visibility="all"):
             if image.is_protected:
                 a.image.update_image(image, is_protected=False)
             a.image.delete_image(image)

@@ -482,17 +482,6 @@ MATRIX: tuple[Row, ...] = (
         "compute:delete-volume-attachment", OWNED, CHANGE, kwargs=S, data={"volume_id": "{volume}"}
     ),
     Row("compute:delete-server", OWNED, CHANGE, kwargs=S),
-    Row("compute:list-volumes", PAGE, NOT_POST),
-    Row("compute:create-volume", PAGE, CREATE, data={"name": "pm-hacked", "size": "1"}),
-    Row("compute:delete-volume", OWNED, CHANGE, kwargs={"volume_id": "volume"}),
-    Row(
-        "compute:attach-volume",
-        OWNED,
-        CHANGE,
-        kwargs={"volume_id": "volume"},
-        data={"server_id": "{server}"},
-    ),
-    Row("compute:detach-volume", OWNED, CHANGE, kwargs={"volume_id": "volume"}),
     Row("compute:list-keypairs", PAGE, NOT_POST),
     # a key pair is its user's own: Nova lets a reader make one
     Row("compute:create-keypair", PAGE, MINE),
@@ -624,6 +613,8 @@ MATRIX: tuple[Row, ...] = (
         kwargs=VOL,
         data={"image_name": "pm-hacked", "disk_format": "raw"},
     ),
+    Row("volumes:attach-volume", OWNED, CHANGE, kwargs=VOL, data={"server": "{server}"}),
+    Row("volumes:detach-volume", OWNED, CHANGE, kwargs=VOL, data={"server": "{server}"}),
     Row("volumes:delete-volume", OWNED, CHANGE, kwargs=VOL),
     Row("volumes:create-snapshot", OWNED, CHANGE, kwargs=VOL, data=HACK),
     Row("volumes:create-backup", OWNED, CHANGE, kwargs=VOL, data=HACK),

@@ -350,12 +350,6 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         compute_forms.CreateKeypairForm: lambda d: compute_forms.CreateKeypairForm(d),
         compute_forms.ImportKeypairForm: lambda d: compute_forms.ImportKeypairForm(d),
         compute_forms.CreateServerGroupForm: lambda d: compute_forms.CreateServerGroupForm(d),
-        compute_forms.CreateVolumeForm: lambda d: compute_forms.CreateVolumeForm(
-            d, images=c.list_images()
-        ),
-        compute_forms.AttachVolumeForm: lambda d: compute_forms.AttachVolumeForm(
-            d, servers=[(w.server.id, w.server.name)]
-        ),
         admin_forms.TargetHostForm: lambda d: admin_forms.TargetHostForm(
             d, choices=[HostChoice("compute1", True), HostChoice("compute2", False, "down")]
         ),
@@ -409,6 +403,9 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         volume_forms.CreateBackupForm: lambda d: volume_forms.CreateBackupForm(d),
         volume_forms.RestoreBackupForm: lambda d: volume_forms.RestoreBackupForm(
             d, backup=Backup("b-1", "b", 1, "available", w.volume.id), volumes=v.list_volumes()
+        ),
+        volume_forms.ServerChoiceForm: lambda d: volume_forms.ServerChoiceForm(
+            d, servers={"srv-1": "web-1"}
         ),
         volume_forms.CreateTransferForm: lambda d: volume_forms.CreateTransferForm(d),
         volume_forms.AcceptTransferForm: lambda d: volume_forms.AcceptTransferForm(d),
@@ -564,7 +561,6 @@ VIEWS: list[tuple[str, str, list[tuple[type[forms.BaseForm], str]], list[str]]] 
         [(compute_forms.CreateServerGroupForm, "")],
         ["compute"],
     ),
-    ("member", "/compute/volumes/create/", [(compute_forms.CreateVolumeForm, "")], ["compute"]),
     ("member", "/volumes/create/", [(volume_forms.CreateVolumeForm, "")], ["volumes"]),
     (
         "admin",

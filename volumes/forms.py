@@ -241,6 +241,16 @@ class RestoreBackupForm(PortalForm):
         return data
 
 
+class ServerChoiceForm(PortalForm):
+    """Attach to / detach from which instance."""
+
+    server = forms.ChoiceField(label=_("Instance"))
+
+    def __init__(self, *args: Any, servers: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["server"].choices = sorted(servers.items(), key=lambda s: s[1].lower())  # type: ignore[attr-defined]
+
+
 class CreateTransferForm(PortalForm):
     name = _name(_("Transfer name"), required=True)
 

@@ -325,6 +325,50 @@ def upload_volume_to_image(request: PortalRequest, volume_id: str) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @login_required
+def attach_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
+    """From the volume: choose the instance (Nova makes the attachment)."""
+    gw = _gw(request)
+    volume, servers = concurrently(lambda: gw.get_volume(volume_id), gw.list_attachable_servers)
+    form = f.ServerChoiceForm(_posted(request), servers=servers)
+
+    def perform(data: dict[str, Any]) -> None:
+        gw.attach_volume(volume.id, data["server"])
+        messages.success(request, _("Attaching the volume."))
+
+    return _form_page(
+        request,
+        form,
+        title=_("Attach %(name)s to an instance") % {"name": volume.label},
+        submit=_("Attach volume"),
+        cancel=_volume_url(volume.id),
+        perform=perform,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def detach_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
+    gw = _gw(request)
+    volume, names = concurrently(lambda: gw.get_volume(volume_id), _optional(gw.list_server_names))
+    servers = {a.server_id: (names or {}).get(a.server_id, a.server_id) for a in volume.attachments}
+    form = f.ServerChoiceForm(_posted(request), servers=servers)
+
+    def perform(data: dict[str, Any]) -> None:
+        gw.detach_volume(volume.id, data["server"])
+        messages.success(request, _("Detaching the volume."))
+
+    return _form_page(
+        request,
+        form,
+        title=_("Detach %(name)s") % {"name": volume.label},
+        submit=_("Detach volume"),
+        cancel=_volume_url(volume.id),
+        perform=perform,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
 def delete_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
     gw = _gw(request)
     volume = gw.get_volume(volume_id)

@@ -130,3 +130,14 @@ def test_changes_are_offered_on_the_projects_own_images_only(
     assert f"/images/{mine.id}/delete/" in page and f"/images/{mine.id}/edit/" in page
     assert f"/images/{theirs.id}/delete/" not in page and f"/images/{theirs.id}/edit/" not in page
     assert f"/images/{theirs.id}/delete/" in admin_client.get("/images/admin/").content.decode()
+
+
+def test_another_projects_image_stuck_queued_does_not_keep_the_page_polling(
+    member_client: Client, fake: FakeImagesGateway
+) -> None:
+    """A community image someone created and never uploaded stays "queued" for ever; every
+    tenant sees it, and its status must not keep their pages polling."""
+    fake.add("never-uploaded", status="queued", visibility="community", owner="p-elsewhere")
+    response = member_client.get("/images/", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "never-uploaded" in html and response.status_code == 286 and "every 2s" not in html

@@ -221,3 +221,62 @@ class _Leftovers:
             wait_for(lambda s=snapshot_id: not any(x.id == s for x in self.bs.snapshots()), 120)
         for backup_id in self.backups:
             wait_for(lambda b=backup_id: not any(x.id == b for x in self.bs.backups()), 300)
+
+
+def test_attach_extend_in_use_and_detach_from_the_volume(
+    portal_clouds_yaml: Path, make_tenant: Any
+) -> None:
+    """From the volume's pages: attach to a real server (Nova's attachment API), extend while
+    in use (Cinder 3.42), delete refused while attached, detach."""
+    tenant = make_tenant("vol-attach")
+    conn, bs = tenant.conn, tenant.conn.block_storage
+    net = conn.network.create_network(name="vol-net")
+    conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.63.0.0/24")
+    server = conn.compute.create_server(
+        name="vol-host",
+        image_id=conn.image.find_image("tiny-qcow2", ignore_missing=False).id,
+        flavor_id=conn.compute.find_flavor("m1.tiny", ignore_missing=False).id,
+        networks=[{"uuid": net.id}],
+    )
+    client = tenant.sign_in(Client())
+    vol_id = _volume_id(
+        client.post("/volumes/create/", {"name": "data", "size": "1", "source_type": "blank"})
+    )
+    _settled(bs, vol_id, "blank volume")
+    wait_for(lambda: conn.compute.get_server(server.id).status == "ACTIVE", 180, "server")
+    timer = Timer()
+
+    form = client.get(f"/volumes/{vol_id}/attach/").content.decode()
+    assert "vol-host" in form
+    _location(client.post(f"/volumes/{vol_id}/attach/", {"server": server.id}))
+    attached = _settled(bs, vol_id, "attach", status="in-use")
+    timer.lap("attach from the volume page")
+    device = attached.attachments[0]["device"]
+    assert f"vol-host on {device}" in client.get(f"/volumes/{vol_id}/").content.decode()
+
+    _location(client.post(f"/volumes/{vol_id}/extend/", {"size": "2"}))
+    _settled(bs, vol_id, "extend in use", status="in-use", size=2)
+    timer.lap("extend in use (3.42)")
+
+    refused = client.post(f"/volumes/{vol_id}/delete/")
+    assert refused.status_code == 400 and "attached" in refused.content.decode()
+
+    _location(client.post(f"/volumes/{vol_id}/detach/", {"server": server.id}))
+    _settled(bs, vol_id, "detach", status="available")
+    timer.lap("detach from the volume page")
+
+    # Retype: the same type again is refused at the field; __DEFAULT__ (no extra specs) lands
+    # on the same RBD backend, so no data moves even with the "never" migration policy.
+    same = client.post(
+        f"/volumes/{vol_id}/retype/", {"volume_type": "ceph", "migration_policy": "never"}
+    )
+    assert same.status_code == 400 and "already has this type" in same.content.decode()
+    _location(
+        client.post(
+            f"/volumes/{vol_id}/retype/",
+            {"volume_type": "__DEFAULT__", "migration_policy": "never"},
+        )
+    )
+    _settled(bs, vol_id, "retype", status="available", volume_type="__DEFAULT__")
+    timer.lap("retype ceph -> __DEFAULT__")
+    timer.report()

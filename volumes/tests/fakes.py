@@ -263,6 +263,32 @@ class FakeVolumesGateway(VolumesGateway):
         self._call("list_server_names")
         return dict(self.servers)
 
+    def list_attachable_servers(self) -> dict[str, str]:
+        self._call("list_attachable_servers")
+        return dict(self.servers)
+
+    def attach_volume(self, volume_id: str, server_id: str) -> None:
+        self._call("attach_volume", change=True)
+        volume = self._volume(volume_id)
+        if server_id not in self.servers:
+            raise NotFound(f"Instance {server_id} could not be found.")
+        if volume.status != "available":
+            raise Rejected(
+                f"Invalid volume: volume {volume_id} status must be available or downloading",
+                400,
+            )
+        self.attach(volume_id, server_id)
+
+    def detach_volume(self, volume_id: str, server_id: str) -> None:
+        self._call("detach_volume", change=True)
+        volume = self._volume(volume_id)
+        if not any(a.server_id == server_id for a in volume.attachments):
+            raise NotFound(f"volume_id {volume_id} not found as an attachment of {server_id}")
+        left = tuple(a for a in volume.attachments if a.server_id != server_id)
+        self.volumes[volume_id] = replace(
+            volume, attachments=left, status="in-use" if left else "available"
+        )
+
     def get_limits(self) -> VolumeLimits:
         self._call("get_limits")
         mine = self._mine()

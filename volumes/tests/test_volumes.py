@@ -64,6 +64,15 @@ def test_detail_shows_overview_attachments_snapshots_metadata_and_messages(
     for text in ("db", "4 GiB", "purpose", "mysql", "debian", "web-1 on /dev/vdb", "nightly"):
         assert text in page, text
     assert "attach volume failed: the instance is gone" in page
+    assert f"/compute/servers/launch/?volume={v.id}" not in page  # not bootable: no launch link
+
+
+def test_a_bootable_volume_offers_to_launch_from_it(
+    member_client: Client, fake: FakeVolumesGateway
+) -> None:
+    v = fake.add_volume("boot", is_bootable=True)
+    page = member_client.get(f"/volumes/{v.id}/").content.decode()
+    assert f'href="/compute/servers/launch/?volume={v.id}"' in page
     assert fake.calls.count("list_messages") == 1
 
 
@@ -314,3 +323,35 @@ def test_calls_per_page(member_client: Client, fake: FakeVolumesGateway) -> None
     fake.calls.clear()
     member_client.get("/volumes/")
     assert sorted(fake.calls) == ["list_server_names", "list_volumes"]
+
+
+def test_attach_and_detach_from_the_volume(member_client: Client, fake: FakeVolumesGateway) -> None:
+    v = fake.add_volume("data")
+    form = member_client.get(f"/volumes/{v.id}/attach/").content.decode()
+    assert ">web-1<" in form
+    bogus = member_client.post(f"/volumes/{v.id}/attach/", {"server": "srv-other"})
+    assert bogus.status_code == 400 and fake.volumes[v.id].status == "available"
+    assert member_client.post(f"/volumes/{v.id}/attach/", {"server": "srv-1"}).status_code == 302
+    assert fake.volumes[v.id].status == "in-use"
+    detail = member_client.get(f"/volumes/{v.id}/").content.decode()
+    assert "web-1 on /dev/vdb" in detail and "Detach" in detail
+    again = member_client.post(f"/volumes/{v.id}/attach/", {"server": "srv-1"})
+    assert again.status_code == 400 and "must be available" in again.content.decode()
+    assert member_client.post(f"/volumes/{v.id}/detach/", {"server": "srv-1"}).status_code == 302
+    assert fake.volumes[v.id].status == "available" and not fake.volumes[v.id].attachments
+
+
+def test_calls_per_detail_and_create_page(member_client: Client, fake: FakeVolumesGateway) -> None:
+    """Detail: four calls at once; the create form: six (its choices and the quota)."""
+    v = fake.add_volume("d")
+    fake.calls.clear()
+    member_client.get(f"/volumes/{v.id}/")
+    assert sorted(fake.calls) == [
+        "get_volume",
+        "list_messages",
+        "list_server_names",
+        "list_snapshots",
+    ]
+    fake.calls.clear()
+    member_client.get("/volumes/create/")
+    assert len(fake.calls) == 6 and len(set(fake.calls)) == 6

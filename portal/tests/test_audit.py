@@ -251,6 +251,18 @@ def test_text_postgresql_cannot_hold_is_replaced(
     assert only_record().input["name"] == "x?y"
 
 
+def test_a_body_too_large_to_read_is_still_recorded(
+    member_client: Client, fakes: dict[str, Any], settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    member_client.raise_request_exception = False
+    response = member_client.post("/network/routers/create/", {f"f{i}": "x" for i in range(10)})
+    assert response.status_code == 400
+    record = only_record()
+    # Django marks a body it refused as empty: the record is written, without its fields
+    assert (record.result, record.status, record.input) == ("refused", 400, {})
+
+
 def test_a_file_is_kept_as_its_name_and_size(member_client: Client) -> None:
     upload = io.BytesIO(b"x" * 1234)
     upload.name = "disk.img"

@@ -48,11 +48,14 @@ class CloudErrorMiddleware:
             sign_out_locally(request)
             messages.warning(request, _("Your session has ended. Please sign in again."))
             return redirect_to_sign_in(request)
-        context = {"title": error_title(exc), "message": exc.message, "status": exc.status}
+        # A service that failed or did not answer is the portal's 503, whatever status it
+        # gave (Nova answers 500 while Keystone is down): a 500 would say the portal failed.
+        status = 503 if isinstance(exc, CloudUnavailable) or exc.status >= 500 else exc.status
+        context = {"title": error_title(exc), "message": exc.message, "status": status}
         if request.headers.get("HX-Request"):
             # Show the reason in the page's message area, whatever the request targeted.
-            response = render(request, "portal/error.html#message", context, status=exc.status)
+            response = render(request, "portal/error.html#message", context, status=status)
             response["HX-Retarget"] = "#flash-messages"
             response["HX-Reswap"] = "beforeend"
             return response
-        return render(request, "portal/error.html", context, status=exc.status)
+        return render(request, "portal/error.html", context, status=status)

@@ -33,10 +33,17 @@ def unavailable(request: PortalRequest) -> HttpResponse:
     raise CloudUnavailable("Service Unavailable")
 
 
+@login_required
+def failed_upstream(request: PortalRequest) -> HttpResponse:
+    # What Nova answers while Keystone is down (found by tests/cloud/test_failure_injection.py)
+    raise CloudUnavailable("The server has either erred or is incapable of performing", 500)
+
+
 urlpatterns = [
     path("t/admin/", admin_page),
     path("t/refused/", refused),
     path("t/unavailable/", unavailable),
+    path("t/failed-upstream/", failed_upstream),
     *portal_urls.urlpatterns,
 ]
 
@@ -116,6 +123,10 @@ def test_cloud_unavailable_is_a_503_page(member_client: Client) -> None:
     response = member_client.get("/t/unavailable/")
     assert response.status_code == 503
     assert "The cloud is not answering" in response.content.decode()
+    # A service's own 500 is not the portal's: still a 503 page (and partial) with its words.
+    for headers in ({}, {"HX-Request": "true"}):
+        failed = member_client.get("/t/failed-upstream/", headers=headers)
+        assert failed.status_code == 503 and "erred" in failed.content.decode()
 
 
 @pytest.mark.urls("portal.tests.test_session")

@@ -13,8 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from portal import cloud
 from portal.errors import CloudError, CloudUnavailable, NotFound, SignInRequired
-from portal.identity import redirect_to_sign_in, sign_out_locally
+from portal.identity import redirect_to_sign_in, session_credential, sign_out_locally
 
 
 def error_title(exc: CloudError) -> str:
@@ -27,6 +28,23 @@ def error_title(exc: CloudError) -> str:
     if exc.status == 409:
         return _("Not possible right now")
     return _("The cloud refused the request")
+
+
+def _keystone_away(request: HttpRequest) -> bool:
+    """True when Keystone itself does not answer about the session's token (rather than
+    answering that the token is no good)."""
+    identity = getattr(request, "identity", None)
+    if identity is None:
+        return False
+    try:
+        cloud.validate_token(
+            cloud.find_cloud(identity.cloud_key), session_credential(request)["token"]
+        )
+    except CloudUnavailable:
+        return True
+    except CloudError:
+        return False
+    return False
 
 
 class CloudErrorMiddleware:
@@ -44,6 +62,15 @@ class CloudErrorMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, CloudError):
             return None
+        if isinstance(exc, SignInRequired) and _keystone_away(request):
+            # A service refused the token because it could not ask Keystone (it answers 401
+            # or 503 then): the sign-in is kept, and the page says what is wrong.
+            exc = CloudUnavailable(
+                _(
+                    "Keystone is not answering, so the cloud cannot check your sign-in. "
+                    "Try again in a moment."
+                )
+            )
         if isinstance(exc, SignInRequired):
             sign_out_locally(request)
             messages.warning(request, _("Your session has ended. Please sign in again."))

@@ -127,3 +127,17 @@ def test_a_revoked_session_starts_no_job(
         response = member_client.post("/project/overview/refresh-counts/")
     assert response.status_code == 302 and response["Location"].startswith("/auth/sign-in/")
     assert not Operation.objects.exists() and not queued
+
+
+@pytest.mark.urls("portal.tests.test_session")
+def test_a_services_401_while_keystone_is_away_keeps_the_session(
+    member_client: Client, use_clouds: Any
+) -> None:
+    """A service that cannot reach Keystone may refuse a good token; the portal asks Keystone
+    before ending the session, and keeps it when Keystone does not answer."""
+    use_clouds(
+        {"unit": {"auth": {"auth_url": "http://127.0.0.1:9/v3"}, "region_name": "RegionOne"}}
+    )
+    response = member_client.get("/t/refused-token/")
+    assert response.status_code == 503 and "Keystone is not answering" in response.content.decode()
+    assert member_client.get("/operations/").status_code == 200  # still signed in

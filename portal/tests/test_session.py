@@ -11,7 +11,7 @@ from django.urls import path
 
 from conftest import PERSONAS, sign_in
 from portal import urls as portal_urls
-from portal.errors import CloudUnavailable, Rejected
+from portal.errors import CloudUnavailable, Rejected, SignInRequired
 from portal.identity import PortalRequest, admin_required, login_required
 from portal.tests.fake_keystone import FakeKeystone
 
@@ -39,11 +39,17 @@ def failed_upstream(request: PortalRequest) -> HttpResponse:
     raise CloudUnavailable("The server has either erred or is incapable of performing", 500)
 
 
+@login_required
+def refused_token(request: PortalRequest) -> HttpResponse:
+    raise SignInRequired("The request you have made requires authentication.", 401)
+
+
 urlpatterns = [
     path("t/admin/", admin_page),
     path("t/refused/", refused),
     path("t/unavailable/", unavailable),
     path("t/failed-upstream/", failed_upstream),
+    path("t/refused-token/", refused_token),
     *portal_urls.urlpatterns,
 ]
 

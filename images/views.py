@@ -25,7 +25,7 @@ from portal.errors import CloudError, Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me, safe_next
 from portal.models import Operation
-from portal.operations import cancel_operation, start_operation
+from portal.operations import cancel_operation, ensure_may_start, start_operation
 
 IMAGE_ID = re.compile(r"^[0-9a-fA-F-]{36}$")
 
@@ -110,6 +110,8 @@ def create_image(request: PortalRequest) -> HttpResponse:
     form = CreateImageForm(request.POST or None, request.FILES or None, is_admin=identity.is_admin)
     chunked = request.headers.get("X-Upload-Mode") == "chunked"
     if request.method == "POST" and form.is_valid():
+        # Before any byte is kept: a reader's upload would only be refused at its end.
+        ensure_may_start(request, tasks.upload_image)
         data = form.cleaned_data
         if data["source"] == CreateImageForm.SOURCE_URL:
             if _start_import(request, form):

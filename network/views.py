@@ -68,7 +68,7 @@ from portal.forms import posted
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me, safe_next
 from portal.models import Operation
-from portal.operations import start_operation
+from portal.operations import ensure_may_start, start_operation
 
 T = TypeVar("T")
 GET_POST = require_http_methods(["GET", "POST"])
@@ -833,6 +833,7 @@ def delete_router(request: PortalRequest, router_id: str) -> HttpResponse:
     they can see (404 otherwise); a delete already under way in their project is reused.
     """
     router = _gw(request).get_router(router_id)
+    ensure_may_start(request, tasks.delete_router)  # a reader is not sent to a member's job
     op = Operation.objects.of_project(me(request)).active().filter(
         kind=tasks.delete_router.name, target=router.id
     ).first() or start_operation(

@@ -41,11 +41,12 @@ from django.utils.translation import gettext as _
 
 from portal import audit, cloud, metrics
 from portal.crypto import seal, unseal
-from portal.errors import CloudError, CloudUnavailable, SignInRequired
+from portal.errors import CloudError, CloudUnavailable, Rejected, SignInRequired
 from portal.identity import PortalRequest, confirm_sign_in, me, session_credential
 from portal.models import Operation
 
 logger = logging.getLogger(__name__)
+READER_ROLE = "reader"
 State = Operation.State
 
 
@@ -61,15 +62,19 @@ class JobKind:
     name: str
     title: str
     task: Task[[int], None]
+    changes: bool = True  # False: the job only reads (counts, exports), a reader may run it
 
     def __call__(self, operation_id: int) -> None:
         """Run the job here and now, as a worker does with its message (tests, benchmarks)."""
         self.task(operation_id)
 
 
-def job(title: str, **options: Any) -> Callable[[Callable[[Job], None]], JobKind]:
-    """Declare a kind of job over the function that does its work with a Job. `options` go
-    to Celery (time limits); every job task is acks_late and keeps no result."""
+def job(
+    title: str, *, changes: bool = True, **options: Any
+) -> Callable[[Callable[[Job], None]], JobKind]:
+    """Declare a kind of job over the function that does its work with a Job; `changes=False`
+    for one that only reads. `options` go to Celery (time limits); every job task is
+    acks_late and keeps no result."""
 
     def declare(body: Callable[[Job], None]) -> JobKind:
         @shared_task(
@@ -80,9 +85,20 @@ def job(title: str, **options: Any) -> Callable[[Callable[[Job], None]], JobKind
                 if current is not None:
                     body(current)
 
-        return JobKind(body.__name__, title, run)
+        return JobKind(body.__name__, title, run, changes)
 
     return declare
+
+
+def ensure_may_start(request: PortalRequest, kind: JobKind) -> None:
+    """A token that carries only the reader role changes nothing (Keystone's default roles:
+    reader < member < admin), so a job that changes things is refused before its row exists,
+    not later by the cloud. Other roles (custom ones included) are left to the cloud."""
+    if kind.changes and set(me(request).roles) <= {READER_ROLE}:
+        raise Rejected(
+            _("Your role in this project is reader: it can look at things, not change them."),
+            403,
+        )
 
 
 def start_operation(
@@ -100,6 +116,7 @@ def start_operation(
     Keystone trust to the portal's service user (portal/cloud.py), deleted when it ends.
     Keystone confirms the user's token first: a revoked one starts nothing."""
     identity = me(request)
+    ensure_may_start(request, kind)
     confirm_sign_in(request)
     credential = session_credential(request)
     sealed: dict[str, Any] = {"token": credential["token"], "body": credential["body"]}

@@ -31,7 +31,7 @@ COUNTERS: list[tuple[str, str, str, Callable[[ProjectsGateway], int]]] = [
 ]
 
 
-@job(gettext_noop("Refresh resource counts"))
+@job(gettext_noop("Refresh resource counts"), changes=False)
 def refresh_project_counts(job: Job) -> None:
     gw = job_gateway(job, ProjectsGateway)
     for index, (key, label, service, count) in enumerate(COUNTERS):

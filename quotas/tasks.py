@@ -161,7 +161,7 @@ def forget_old_exports(folder: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-@job(gettext_noop("Export usage"))
+@job(gettext_noop("Export usage"), changes=False)
 def export_usage(job: Job) -> None:
     final = export_path(job.op.pk)
     if final.exists() and job.result.get("rows") is not None:

@@ -34,3 +34,27 @@ def test_another_projects_running_upload_is_not_shown(
     html = theirs.content.decode()
     assert f"operation-{op.pk}" not in html and op.user_name not in html
     assert state["chunk_url"] not in html
+
+
+def test_a_reader_keeps_no_upload_and_starts_no_import(
+    reader_client: Client, fake: FakeImagesGateway
+) -> None:
+    """The persona matrix found a reader's import starting a job Glance refuses later."""
+    for source in ({"source": "url", "url": "http://127.0.0.1:9/x.img"}, {}):
+        fields = {
+            "name": "r",
+            "source": "file",
+            "disk_format": "qcow2",
+            "container_format": "bare",
+            "min_disk": "0",
+            "min_ram": "0",
+            "visibility": "private",
+            "file_name": "x.qcow2",
+            "file_size": "10",
+            **source,
+        }
+        response = reader_client.post(
+            "/images/create/", fields, headers={"X-Upload-Mode": "chunked"}
+        )
+        assert response.status_code == 403, response.content.decode()[:300]
+    assert not Operation.objects.exists() and not ImageUpload.objects.exists()

@@ -297,3 +297,17 @@ def test_delete_router_job_that_never_saw_the_router_fails(
     delete_router(op.pk)
     op.refresh_from_db()
     assert op.state == "failed" and "gone" not in op.step and "deleted" not in op.result
+
+
+def test_a_reader_starts_no_router_delete_and_is_not_sent_to_a_members_job(
+    member_client: Client, reader_client: Client, fake: FakeNetworkGateway
+) -> None:
+    """The persona matrix found a reader's delete POST sent to the member's running job (and,
+    without one, starting a job that Neutron would refuse later)."""
+    router = fake.create_router("edge")
+    reader_client.post(f"/network/routers/{router.id}/delete/", {"name": "edge"})
+    assert not Operation.objects.exists()
+    member_client.post(f"/network/routers/{router.id}/delete/", {"name": "edge"})
+    response = reader_client.post(f"/network/routers/{router.id}/delete/", {"name": "edge"})
+    assert response.status_code == 403 and "reader" in response.content.decode()
+    assert Operation.objects.count() == 1

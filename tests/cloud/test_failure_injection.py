@@ -75,8 +75,12 @@ def test_a_stopped_service_degrades_the_pages_that_need_it_and_they_recover(
             body = text(response)
             if response.status_code == 302:  # where to, and why (the page it leads to says)
                 page = member.get(response["Location"]).content.decode()
-                body = response["Location"] + " " + " | ".join(
-                    text_of(m) for m in re.findall(r'role="alert"[^>]*>(.*?)</div>', page, re.S)
+                body = (
+                    response["Location"]
+                    + " "
+                    + " | ".join(
+                        text_of(m) for m in re.findall(r'role="alert"[^>]*>(.*?)</div>', page, re.S)
+                    )
                 )
             assert response.status_code in (200, 502, 503, 504), (url, response.status_code, body)
             if response.status_code != 200:

@@ -349,17 +349,22 @@ def migrate_server(job: Job) -> None:
     move_instances(job, gw, lambda: _plan_one(job, gw, h.COLD))
 
 
-HOST_JOB_LIMITS = {"time_limit": HOST_JOB_TIME_LIMIT, "soft_time_limit": HOST_JOB_TIME_LIMIT - 300}
-
-
-@job(gettext_noop("Drain host"), **HOST_JOB_LIMITS)
+@job(
+    gettext_noop("Drain host"),
+    time_limit=HOST_JOB_TIME_LIMIT,
+    soft_time_limit=HOST_JOB_TIME_LIMIT - 300,
+)
 def drain_host(job: Job) -> None:
     gw = job_gateway(job, AdminGateway)
     source = job.op.target
     move_instances(job, gw, lambda: (source, _plan_host(job, gw, source, evacuate=False)))
 
 
-@job(gettext_noop("Evacuate host"), **HOST_JOB_LIMITS)
+@job(
+    gettext_noop("Evacuate host"),
+    time_limit=HOST_JOB_TIME_LIMIT,
+    soft_time_limit=HOST_JOB_TIME_LIMIT - 300,
+)
 def evacuate_host(job: Job) -> None:
     gw = job_gateway(job, AdminGateway)
     source = job.op.target

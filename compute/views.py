@@ -788,7 +788,7 @@ def act_on_servers(request: PortalRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     ids = list(dict.fromkeys(request.POST.getlist("server_id")))[:BULK_MAX]
     if action not in acts.BULK or not ids:
-        messages.warning(request, _("Select instances and an action first."))
+        messages.error(request, _("Select instances and an action first."))  # nothing done
         return _bulk_done(request)
     gw = _gw(request)
     if action == "delete_server" and request.POST.get("confirmed") != "1":

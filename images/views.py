@@ -377,7 +377,8 @@ def delete_image(request: PortalRequest, image_id: str) -> HttpResponse:
 def delete_images(request: PortalRequest) -> HttpResponse:
     ids = [i for i in request.POST.getlist("image_ids") if IMAGE_ID.match(i)]
     if not ids:
-        messages.warning(request, _("Select the images to delete first."))
+        # Nothing is done: an error, so the audit log records the request as refused.
+        messages.error(request, _("Select the images to delete first."))
         return _back(request, reverse("images:list-images"))
     gw = _gw(request)
     deleted = sum(1 for image_id in ids if _delete(request, gw, image_id, image_id))

@@ -390,7 +390,7 @@ def delete_volumes(request: PortalRequest) -> HttpResponse:
     """Bulk delete from the list: each refusal is reported with Cinder's reason."""
     ids = [i for i in request.POST.getlist("volume_ids") if f.UUID.match(i)]
     if not ids:
-        messages.warning(request, _("Select the volumes to delete first."))
+        messages.error(request, _("Select the volumes to delete first."))  # nothing done
         return redirect("volumes:list-volumes")
     gw, deleted = _gw(request), 0
     for volume_id in ids:

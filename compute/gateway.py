@@ -1048,24 +1048,6 @@ class ComputeGateway:
         )
 
     @cloud_call
-    def get_volume(self, volume_id: str) -> Volume:
-        return to_volume(self.conn.block_storage.get_volume(volume_id))
-
-    @cloud_call
-    def create_volume(
-        self, name: str, size: int, description: str = "", image_id: str = ""
-    ) -> Volume:
-        """An empty volume, or one made from an image (Cinder copies the image in)."""
-        attrs: dict[str, Any] = {"name": name, "size": size, "description": description}
-        if image_id:
-            attrs["image_id"] = image_id
-        return to_volume(self.conn.block_storage.create_volume(**attrs))
-
-    @cloud_call
-    def delete_volume(self, volume_id: str) -> None:
-        self.conn.block_storage.delete_volume(volume_id, ignore_missing=False)
-
-    @cloud_call
     def list_volume_snapshots(self) -> list[VolumeSnapshot]:
         return [
             VolumeSnapshot(

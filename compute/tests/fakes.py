@@ -800,43 +800,6 @@ class FakeComputeGateway(ComputeGateway):
         self._call("list_volumes")
         return sorted(self.volumes.values(), key=lambda v: (v.name.lower(), v.id))
 
-    def get_volume(self, volume_id: str) -> g.Volume:
-        self._call("get_volume")
-        if volume_id not in self.volumes:
-            raise NotFound(f"Volume {volume_id} could not be found.")
-        return self.volumes[volume_id]
-
-    def create_volume(
-        self, name: str, size: int, description: str = "", image_id: str = ""
-    ) -> g.Volume:
-        self._call("create_volume")
-        used = sum(v.size for v in self.volumes.values())
-        if used + size > self.volume_gigabytes:
-            raise Rejected(
-                f"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed "
-                f"gigabytes quota. Requested {size}G, quota is {self.volume_gigabytes}G and "
-                f"{used}G has been consumed.",
-                413,
-            )
-        if image_id and not any(i.id == image_id for i in self.images):
-            raise Rejected("Invalid image identifier or unable to access requested image.", 400)
-        return self.add_volume(name, size, description=description, is_bootable=bool(image_id))
-
-    def delete_volume(self, volume_id: str) -> None:
-        self._call("delete_volume")
-        volume = self.volumes.get(volume_id)
-        if volume is None:
-            raise NotFound(f"Volume {volume_id} could not be found.")
-        if volume.status not in ("available", "error"):
-            raise Rejected(
-                "Invalid volume: Volume status must be available or error or error_restoring or "
-                "error_extending or error_managing and must not be migrating, attached, "
-                "belong to a group, have snapshots, awaiting a transfer, or be disassociated "
-                "from snapshots after volume transfer.",
-                400,
-            )
-        del self.volumes[volume_id]
-
     def list_volume_snapshots(self) -> list[g.VolumeSnapshot]:
         self._call("list_volume_snapshots")
         return list(self.volume_snapshots)

@@ -7,8 +7,10 @@ and a PID file each, no systemd), configured by templates/ceph.conf. Everything 
 
 The OSD is memstore: objects in RAM (only what is written: RBD images are thin), capacity
 config.CEPH_MEMSTORE_GB. It writes its objects to <state>/data/ceph/osd.0 when it stops
-cleanly (`down`, SIGTERM) and reads them back at start; a crash or a reboot without `down`
-loses them: the OSD starts empty, its placement groups stay "stale", and `up` stops with a hint.
+cleanly (`down`, SIGTERM) and reads them back at start; a crash, a kill or a reboot without
+`down` loses them. A marker written after a clean stop (and deleted when the OSD starts) tells
+the two apart: without it every volume and image of the cloud is gone, its databases point at
+nothing, and `up` starts a fresh cloud (ctl.up: `wipe`, then the usual start).
 
 `up` bootstraps the cluster once (about 15 s, in parallel with the database schemas), later
 only starts what is down and waits until the placement groups are active. The manager is
@@ -30,15 +32,16 @@ from devcloud import config, procs
 DIR = config.DATA / "ceph"
 CONF = config.ETC / "ceph" / "ceph.conf"
 BOOTSTRAPPED = DIR / ".bootstrapped"  # holds the cluster's fsid
+# written once the OSD has saved its objects and exited at `stop`; deleted when it starts
+STOPPED_CLEANLY = DIR / ".osd-saved"
 POOLS_STAMP = DIR / ".pools-users.sha256"
 # os-brick (Cinder's volume upload and cinder-backup open a volume through it) reads the
 # user's keyring from this fixed path only; `wipe` deletes it
 BRICK_KEYRING = Path("/etc/ceph/ceph.client.cinder.keyring")
 OSD_ID = "0"
 LOST = (
-    "If the OSD lost its in-memory objects (memstore: a reboot or crash without "
-    "`devcloud down`), the volumes and images in Ceph are gone: `devcloud/devcloud wipe`, "
-    "then `up`."
+    "If the OSD lost its in-memory objects anyway (memstore), the volumes and images in Ceph "
+    "are gone: `devcloud/devcloud wipe`, then `up`."
 )
 PG_NUM = "8"
 
@@ -70,6 +73,17 @@ def _ceph(*args: str, timeout: float, fmt: str = "json") -> subprocess.Completed
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(argv, 124, "", f"no answer in {timeout:.0f}s")
+    except FileNotFoundError:
+        return subprocess.CompletedProcess(argv, 127, "", "not installed (`up` installs it)")
+
+
+def lost() -> bool:
+    """True when the cluster exists but its OSD is down without having saved its objects."""
+    return (
+        BOOTSTRAPPED.exists()
+        and procs.running_pid("ceph-osd") is None
+        and not STOPPED_CLEANLY.exists()
+    )
 
 
 def ensure_running() -> None:
@@ -80,6 +94,9 @@ def ensure_running() -> None:
         for name, argv in DAEMONS.items():
             if procs.start(name, argv):
                 procs.log(f"started {name}")
+            if name == "ceph-osd":
+                # from here on only another clean stop saves the objects
+                STOPPED_CLEANLY.unlink(missing_ok=True)
     procs.wait_until(
         f"ceph-mon on {config.HOST}:{config.CEPH_MON_PORT}",
         lambda: procs.port_open(config.CEPH_MON_PORT),
@@ -251,8 +268,11 @@ def stop() -> None:
     """Manager and OSD, then the monitor (the OSD tells it that it goes down)."""
     # memstore writes every object to disk at a clean stop: give it time before SIGKILL
     for name, grace in (("ceph-mgr", 15.0), ("ceph-osd", 120.0), ("ceph-mon", 15.0)):
-        if procs.stop(name, grace=grace):
-            procs.log(f"stopped {name}")
+        exited = procs.terminate(name, grace=grace)
+        if exited is not None:
+            procs.log(f"stopped {name}" + ("" if exited else " (killed)"))
+        if name == "ceph-osd" and exited and BOOTSTRAPPED.exists():
+            STOPPED_CLEANLY.touch()
 
 
 def summary() -> tuple[bool, list[str]]:

@@ -53,6 +53,13 @@ STATE_DIRS = (
 
 def up() -> None:
     started_at = time.monotonic()
+    if ceph.lost():
+        procs.log(
+            "Ceph's OSD was not stopped with `devcloud down` (a crash, a kill or a reboot): "
+            "memstore kept its objects in memory only, so every volume and image is gone and "
+            "the cloud's databases point at nothing. Starting a fresh cloud (`wipe`, then `up`)."
+        )
+        wipe(everything=False)
     for directory in STATE_DIRS:
         directory.mkdir(parents=True, exist_ok=True)
     install.ensure_apt(backing.missing_servers())

@@ -73,18 +73,25 @@ def start(name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) 
 
 def stop(name: str, grace: float = 15.0) -> bool:
     """Stop service `name` and its process group; True if it was running."""
+    return terminate(name, grace) is not None
+
+
+def terminate(name: str, grace: float = 15.0) -> bool | None:
+    """Stop service `name` and its process group: None if it was not running, else whether it
+    exited on SIGTERM within `grace` seconds (False: it had to be killed)."""
     pid = running_pid(name)
     if pid is None:
         pid_file(name).unlink(missing_ok=True)
-        return False
+        return None
     _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while running_pid(name) and time.monotonic() < deadline:
         time.sleep(0.2)
+    exited = running_pid(name) is None
     # SIGKILL the group even when the leader exited: workers may linger
     _signal_group(pid, signal.SIGKILL)
     pid_file(name).unlink(missing_ok=True)
-    return True
+    return exited
 
 
 def rss_by_group() -> dict[int, int]:

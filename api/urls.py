@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from api import openapi
 from compute import api as compute_api
 from portal import api
 from projects import api as projects_api
@@ -15,6 +16,7 @@ from quotas import api as quotas_api
 
 app_name = "api"
 urlpatterns = [
+    path("openapi.json", openapi.openapi, name="openapi"),
     path("operations/", api.list_operations, name="list-operations"),
     path("operations/<int:pk>/", api.operation, name="operation"),
     path("operations/<int:pk>/cancel/", api.cancel, name="cancel-operation"),

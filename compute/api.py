@@ -12,7 +12,9 @@ from compute import hosts as h
 from compute import services, tasks
 from compute.gateway import AdminGateway
 from portal.api import (
+    JOB_STARTED,
     ApiRefusal,
+    Fields,
     accepted,
     api_view,
     bound_form,
@@ -30,9 +32,16 @@ def host_job_report(op: Operation) -> dict[str, Any]:
     return report
 
 
-@api_view("POST", admin=True)
+@api_view(
+    "POST",
+    admin=True,
+    replies={202: JOB_STARTED},
+    errors=(404, 409),
+    body=Fields(af.DrainHostForm, {"concurrency": tasks.DRAIN_CONCURRENCY}),
+)
 def drain_host(request: PortalRequest, host: str) -> HttpResponse:
-    """As compute.admin_views.drain_host: the same form and job."""
+    """Disable the host's compute service, then move every instance off it (as
+    compute.admin_views.drain_host: the same form and job)."""
     service = services.compute_service(gateway(request, AdminGateway), host=host)
     form = bound_form(af.DrainHostForm, request, concurrency=tasks.DRAIN_CONCURRENCY)
     if not form.is_valid():
@@ -40,9 +49,16 @@ def drain_host(request: PortalRequest, host: str) -> HttpResponse:
     return accepted(services.start_drain(request, service, form))
 
 
-@api_view("POST", admin=True)
+@api_view(
+    "POST",
+    admin=True,
+    replies={202: JOB_STARTED},
+    errors=(404, 409),
+    body=Fields(af.HostJobForm, {"concurrency": tasks.DRAIN_CONCURRENCY}),
+)
 def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
-    """As compute.admin_views.evacuate_host: refused (409) unless the host is down."""
+    """Rebuild every instance of a failed host elsewhere; refused (409) unless the host is
+    down (as compute.admin_views.evacuate_host)."""
     service = services.compute_service(gateway(request, AdminGateway), host=host)
     refusal = h.evacuation_refusal(service)
     if refusal:
@@ -66,11 +82,27 @@ def _move_server(request: PortalRequest, server_id: str, *, live: bool) -> HttpR
     return accepted(services.start_server_move(request, server, form))
 
 
-@api_view("POST", admin=True)
+@api_view(
+    "POST",
+    admin=True,
+    replies={202: JOB_STARTED},
+    errors=(404, 409),
+    body=Fields(af.LiveMigrateForm, {"choices": []}),
+)
 def live_migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
+    """Live-migrate one instance and follow it to the end; without a host the scheduler
+    chooses (as compute.admin_views.live_migrate_server)."""
     return _move_server(request, server_id, live=True)
 
 
-@api_view("POST", admin=True)
+@api_view(
+    "POST",
+    admin=True,
+    replies={202: JOB_STARTED},
+    errors=(404, 409),
+    body=Fields(af.TargetHostForm, {"choices": []}),
+)
 def migrate_server(request: PortalRequest, server_id: str) -> HttpResponse:
+    """Cold-migrate one instance, followed until it waits on its new host (VERIFY_RESIZE)
+    for a confirmation with Nova (as compute.admin_views.migrate_server)."""
     return _move_server(request, server_id, live=False)

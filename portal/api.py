@@ -23,9 +23,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypedDict, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -48,6 +50,143 @@ from portal.operations import cancel_operation
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 CACHE_PREFIX = "stackdesk:api-token:"
 PER_PAGE = 50
+
+
+# --- what each endpoint declares, for the API's document (api/openapi.py) -------------------
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A Django form as a request's fields (a query string, or a body): the form class and the
+    keyword arguments that build it for the document. A choice the view fills in at run time
+    (hosts, projects) is a plain string there; choices fixed in the class are an enum."""
+
+    form: Callable[..., Form]
+    kwargs: Mapping[str, Any] = dataclass_field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter a view reads itself, without a form."""
+
+    name: str
+    schema: Mapping[str, Any]
+    description: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A success answer: the TypedDict of its JSON (or None with a media type, e.g. a CSV)."""
+
+    description: str
+    shape: type | None = None
+    media_type: str = "application/json"
+    location: bool = False  # a Location header names the new job
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What api_view knows of a view, and what the view declares beside it: the document is
+    built from these (api/openapi.py), and a test fails for a URL under /api/v1/ without one."""
+
+    view: Callable[..., HttpResponse]
+    methods: tuple[str, ...]
+    admin: bool
+    auth: bool
+    replies: Mapping[int, Reply]
+    errors: tuple[int, ...]
+    query: Fields | None
+    params: tuple[Param, ...]
+    body: Fields | None
+
+
+# The wrapped view (what a URL pattern calls) -> its declaration.
+ENDPOINTS: dict[Callable[..., HttpResponse], Endpoint] = {}
+
+
+class ErrorJson(TypedDict):
+    error: str
+    field: str | None
+
+
+class LogLine(TypedDict):
+    at: str
+    line: str
+
+
+class OperationJson(TypedDict):
+    """A job as the list shows it."""
+
+    id: int
+    url: str
+    kind: str
+    title: str
+    state: str
+    step: str
+    percent: int
+    target: str
+    target_name: str
+    user_name: str
+    project_name: str
+    attempts: int
+    error: str
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+
+
+class ReportJson(TypedDict, total=False):
+    report: dict[str, Any]  # for the kinds that have one (REPORTS)
+
+
+class OperationDetailJson(OperationJson, ReportJson):
+    """One job, with its log and result; `report` for the kinds that have one (REPORTS)."""
+
+    log: list[LogLine]
+    result: dict[str, Any]
+
+
+class OperationPageJson(TypedDict):
+    operations: list[OperationJson]
+    page: int
+    pages: int
+    count: int
+
+
+class AuditRecordJson(TypedDict):
+    """portal.audit.record_json's keys (a unit test holds them equal)."""
+
+    id: int
+    created_at: str
+    cloud: str
+    user_id: str
+    user_name: str
+    user_domain: str
+    project_id: str
+    project_name: str
+    action: str
+    url_name: str
+    target_type: str
+    target_id: str
+    target_name: str
+    input: dict[str, Any]
+    result: str
+    status: int
+    message: str
+    request_ids: list[str]
+    client_address: str
+    channel: str
+    operation: int | None
+
+
+class AuditPageJson(TypedDict):
+    records: list[AuditRecordJson]
+    page: int
+    pages: int
+    count: int
+
+
+JOB_STARTED = Reply("The job was queued; poll it at Location.", OperationDetailJson, location=True)
 
 
 # A job kind's summary for its JSON ("report"), registered by the app that owns the kind in
@@ -145,9 +284,20 @@ def authenticate(request: PortalRequest) -> None:
         setattr(request, CONFIRMED_NOW, True)  # Keystone was asked just now
 
 
-def api_view(*methods: str, admin: bool = False) -> Callable[[V], V]:
-    """An API endpoint: the method, the token, the admin role (when `admin`), then the view;
-    refusals and cloud errors become JSON."""
+def api_view(
+    *methods: str,
+    admin: bool = False,
+    auth: bool = True,
+    replies: Mapping[int, Reply],
+    errors: tuple[int, ...] = (),
+    query: Fields | None = None,
+    params: tuple[Param, ...] = (),
+    body: Fields | None = None,
+) -> Callable[[V], V]:
+    """An API endpoint: the method, the token (unless not `auth`), the admin role (when
+    `admin`), then the view; refusals and cloud errors become JSON. The rest declares the
+    endpoint for the document (Endpoint): its success answers, the error statuses of its own
+    beyond those of every endpoint (api/openapi.py), its query and its body."""
 
     def decorate(view: V) -> V:
         @functools.wraps(view)
@@ -158,7 +308,8 @@ def api_view(*methods: str, admin: bool = False) -> Callable[[V], V]:
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
-                authenticate(request)
+                if auth:
+                    authenticate(request)
                 if admin and not me(request).is_admin:
                     raise ApiRefusal(_("This endpoint is for cloud administrators."), 403)
                 return view(request, *args, **kwargs)
@@ -167,7 +318,11 @@ def api_view(*methods: str, admin: bool = False) -> Callable[[V], V]:
             except CloudError as exc:
                 return cloud_error(exc)
 
-        return cast(V, csrf_exempt(wrapped))
+        exempt = cast(V, csrf_exempt(wrapped))
+        ENDPOINTS[exempt] = Endpoint(
+            view, methods, admin, auth, replies, errors, query, params, body
+        )
+        return exempt
 
     return decorate
 
@@ -216,8 +371,8 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def operation_json(op: Operation, detail: bool = True) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def operation_summary(op: Operation) -> OperationJson:
+    return {
         "id": op.pk,
         "url": reverse("api:operation", args=[op.pk]),
         "kind": op.kind,
@@ -235,13 +390,17 @@ def operation_json(op: Operation, detail: bool = True) -> dict[str, Any]:
         "started_at": _iso(op.started_at),
         "finished_at": _iso(op.finished_at),
     }
-    if detail:
-        data["log"] = [{"at": at, "line": line} for at, line in op.log]
-        data["result"] = op.result
-        report = REPORTS.get(op.kind)
-        if report is not None:
-            data["report"] = report(op)
-    return data
+
+
+def operation_json(op: Operation) -> OperationDetailJson:
+    report = REPORTS.get(op.kind)
+    counts: ReportJson = {} if report is None else {"report": report(op)}
+    return {
+        **operation_summary(op),
+        "log": [{"at": at, "line": line} for at, line in op.log],
+        "result": op.result,
+        **counts,
+    }
 
 
 def accepted(op: Operation) -> JsonResponse:
@@ -251,7 +410,17 @@ def accepted(op: Operation) -> JsonResponse:
     return response
 
 
-@api_view("GET")
+PAGE = Param("page", {"type": "integer", "minimum": 1}, "The page, 50 per page (default 1).")
+
+
+@api_view(
+    "GET",
+    replies={200: Reply("The jobs, 50 per page.", OperationPageJson)},
+    params=(
+        Param("all", {"type": "string", "enum": ["1"]}, "1: everyone's (administrators)."),
+        PAGE,
+    ),
+)
 def list_operations(request: PortalRequest) -> HttpResponse:
     """The caller's jobs, newest first; an administrator's `?all=1`: everyone's."""
     identity = me(request)
@@ -263,14 +432,13 @@ def list_operations(request: PortalRequest) -> HttpResponse:
         ops = Operation.objects.of_user(identity)
     ops = ops.defer("credential", "log")
     page = Paginator(ops, PER_PAGE).get_page(request.GET.get("page"))
-    return JsonResponse(
-        {
-            "operations": [operation_json(op, detail=False) for op in page],
-            "page": page.number,
-            "pages": page.paginator.num_pages,
-            "count": page.paginator.count,
-        }
-    )
+    found: OperationPageJson = {
+        "operations": [operation_summary(op) for op in page],
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "count": page.paginator.count,
+    }
+    return JsonResponse(found)
 
 
 def _visible_operation(request: PortalRequest, pk: int) -> Operation:
@@ -280,13 +448,18 @@ def _visible_operation(request: PortalRequest, pk: int) -> Operation:
     return op
 
 
-@api_view("GET")
+@api_view("GET", replies={200: Reply("The job.", OperationDetailJson)}, errors=(404,))
 def operation(request: PortalRequest, pk: int) -> HttpResponse:
+    """One job, with its log and result: the caller's, or anyone's for an administrator."""
     return JsonResponse(operation_json(_visible_operation(request, pk)))
 
 
-@api_view("POST")
+@api_view(
+    "POST", replies={200: Reply("The job, cancelled.", OperationDetailJson)}, errors=(404, 409)
+)
 def cancel(request: PortalRequest, pk: int) -> HttpResponse:
+    """Cancel a queued or running job (a running one stops at its next step); 409 if it had
+    already finished."""
     op = _visible_operation(request, pk)
     if not cancel_operation(op):
         raise ApiRefusal(_("The job had already finished."), 409)
@@ -297,7 +470,15 @@ def cancel(request: PortalRequest, pk: int) -> HttpResponse:
 # --- the audit log --------------------------------------------------------------------------
 
 
-@api_view("GET")
+@api_view(
+    "GET",
+    replies={200: Reply("The records, 50 per page.", AuditPageJson)},
+    query=Fields(AuditFilterForm),
+    params=(
+        Param("all", {"type": "string", "enum": ["1"]}, "1: every project's (administrators)."),
+        PAGE,
+    ),
+)
 def list_audit_records(request: PortalRequest) -> HttpResponse:
     """The caller's project's audit records, newest first, with the pages' filters (start,
     end, user, action, target, result; project for `?all=1`); an administrator's `?all=1`:
@@ -313,11 +494,11 @@ def list_audit_records(request: PortalRequest) -> HttpResponse:
     if not form.is_valid():
         return form_error(form)
     page = Paginator(form.apply(records), PER_PAGE).get_page(request.GET.get("page"))
-    return JsonResponse(
-        {
-            "records": [record_json(r) for r in page],
-            "page": page.number,
-            "pages": page.paginator.num_pages,
-            "count": page.paginator.count,
-        }
-    )
+    found: AuditPageJson = {
+        # record_json's keys are AuditRecordJson's (api/tests/test_openapi.py holds them equal)
+        "records": [cast(AuditRecordJson, record_json(r)) for r in page],
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "count": page.paginator.count,
+    }
+    return JsonResponse(found)

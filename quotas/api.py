@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from portal.api import ApiRefusal, api_view, form_error
+from portal.api import ApiRefusal, Fields, Param, Reply, api_view, form_error
 from portal.gateways import gateway
 from portal.identity import PortalRequest, me
 from projects.gateway import ProjectsGateway
@@ -13,7 +13,16 @@ from quotas import views as quota_views
 from quotas.forms import UsageRangeForm
 
 
-@api_view("GET")
+@api_view(
+    "GET",
+    replies={200: Reply("The usage CSV (docs/usage-csv.md), streamed.", media_type="text/csv")},
+    errors=(409,),
+    query=Fields(UsageRangeForm),
+    params=(
+        Param("project", {"type": "string"}, "The token's own project: its instances."),
+        Param("rows", {"type": "string", "enum": ["summary"]}, "summary: the project's one row."),
+    ),
+)
 def usage_csv(request: PortalRequest) -> HttpResponse:
     """The browser's usage CSV exports (docs/usage-csv.md): without `project`, every project
     (administrators); with the token's own project, its instances (or `rows=summary`)."""

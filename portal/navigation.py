@@ -88,6 +88,16 @@ NAVIGATION = (
                 ),
             ),
             Group(
+                _("Volume"),
+                (
+                    Entry(_("Volumes"), "volumes:admin-volumes"),
+                    Entry(_("Volume Types"), "volumes:admin-volume-types"),
+                    Entry(_("QoS Specs"), "volumes:admin-qos-specs"),
+                    Entry(_("Storage Pools"), "volumes:admin-storage-pools"),
+                    Entry(_("Volume Services"), "volumes:admin-volume-services"),
+                ),
+            ),
+            Group(
                 _("Network"),
                 (
                     Entry(_("Networks"), "network:admin-networks"),

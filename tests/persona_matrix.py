@@ -108,6 +108,8 @@ HOST = {"host": "host"}
 FL = {"flavor_id": "flavor"}
 HACK = {"name": "pm-hacked", "description": "pm-hacked"}
 VOL = {"volume_id": "volume"}
+VT = {"type_id": "volume_type"}
+QOS = {"qos_id": "qos_spec"}
 DOM = {"domain_id": "domain"}
 
 MATRIX: tuple[Row, ...] = (
@@ -639,6 +641,85 @@ MATRIX: tuple[Row, ...] = (
         data={"transfer_id": "{volume}", "auth_key": "0123456789abcdef"},
     ),
     Row("volumes:delete-transfer", OWNED, CHANGE, kwargs={"transfer_id": "volume_transfer"}),
+    Row(
+        "volumes:update-snapshot",
+        OWNED,
+        CHANGE,
+        kwargs={"snapshot_id": "volume_snapshot"},
+        data=HACK,
+    ),
+    # Admin › Volume: every project's volumes, types, QoS specs, pools, services
+    Row("volumes:admin-volumes", ADMIN_PAGE, NOT_POST),
+    Row(
+        "volumes:reset-volume-status",
+        ADMIN_PAGE,
+        ADMIN_CHANGE,
+        kwargs=VOL,
+        data={"status": "error"},
+    ),
+    Row("volumes:admin-volume-types", ADMIN_PAGE, NOT_POST),
+    Row("volumes:create-volume-type", ADMIN_PAGE, ADMIN_CHANGE, data={"name": "pm-hacked"}),
+    Row("volumes:get-volume-type", ADMIN_PAGE, NOT_POST, kwargs=VT),
+    Row(
+        "volumes:update-volume-type-extra-specs",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=VT,
+        data={"key": "pm:hacked", "value": "1"},
+    ),
+    Row(
+        "volumes:delete-volume-type-extra-spec",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=VT,
+        data={"key": "pm:hacked"},
+    ),
+    Row(
+        "volumes:add-volume-type-access",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=VT,
+        data={"project": "{own_project}"},
+    ),
+    Row(
+        "volumes:remove-volume-type-access",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=VT,
+        data={"project": "{own_project}"},
+    ),
+    Row("volumes:delete-volume-type", ADMIN_PAGE, ADMIN_CHANGE, kwargs=VT),
+    Row("volumes:admin-qos-specs", ADMIN_PAGE, NOT_POST),
+    Row("volumes:create-qos-spec", ADMIN_PAGE, ADMIN_CHANGE, data={"name": "pm-hacked"}),
+    Row(
+        "volumes:associate-qos-spec",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=QOS,
+        data={"volume_type": "{volume_type}"},
+    ),
+    Row(
+        "volumes:disassociate-qos-spec",
+        NOT_GET,
+        ADMIN_CHANGE,
+        kwargs=QOS,
+        data={"volume_type": "{volume_type}"},
+    ),
+    Row("volumes:delete-qos-spec", ADMIN_PAGE, ADMIN_CHANGE, kwargs=QOS),
+    Row("volumes:admin-storage-pools", ADMIN_PAGE, NOT_POST),
+    Row("volumes:admin-volume-services", ADMIN_PAGE, NOT_POST),
+    Row(
+        "volumes:enable-volume-service",
+        NOT_GET,
+        ADMIN_CHANGE,
+        data={"host": "{host}", "binary": "cinder-volume"},
+    ),
+    Row(
+        "volumes:disable-volume-service",
+        NOT_GET,
+        ADMIN_CHANGE,
+        data={"host": "{host}", "binary": "cinder-volume", "reason": "pm-hacked"},
+    ),
     # --- the JSON API (X-Auth-Token) ----------------------------------------------------------
     Row("api:list-operations", API_PAGE, NOT_POST, api=True),
     Row(

@@ -149,6 +149,9 @@ class CreateVolumeForm(PortalForm):
 class UpdateVolumeForm(PortalForm):
     name = _name(_("Volume name"))
     description = _description()
+    bootable = forms.BooleanField(
+        label=_("Bootable (an instance can boot from it)"), required=False
+    )
 
 
 class ExtendVolumeForm(PortalForm):
@@ -191,6 +194,11 @@ class RetypeVolumeForm(PortalForm):
 
 
 class CreateSnapshotForm(PortalForm):
+    name = _name(_("Snapshot name"), required=True)
+    description = _description()
+
+
+class UpdateSnapshotForm(PortalForm):
     name = _name(_("Snapshot name"), required=True)
     description = _description()
 
@@ -270,3 +278,160 @@ class AcceptTransferForm(PortalForm):
         if not re.fullmatch(r"[0-9A-Za-z]+", value):
             raise forms.ValidationError(_("An authorization key is letters and digits only."))
         return value
+
+
+# --- administrators ----------------------------------------------------------------------------
+
+# The statuses an administrator may set (Cinder's os-reset_status schema takes these and a few
+# transitional ones a stuck volume should not be put back into).
+RESET_STATUSES = (
+    ("available", _("available")),
+    ("in-use", _("in-use")),
+    ("error", _("error")),
+    ("error_deleting", _("error_deleting")),
+    ("maintenance", _("maintenance")),
+)
+ATTACH_STATUSES = (
+    ("", _("Leave as it is")),
+    ("detached", _("detached")),
+    ("attached", _("attached")),
+)
+QOS_CONSUMERS = (
+    ("back-end", _("Back end (the storage applies it)")),
+    ("front-end", _("Front end (the hypervisor applies it)")),
+    ("both", _("Both")),
+)
+# Extra spec and QoS keys: what Cinder's own keys look like (volume_backend_name,
+# capabilities:thin_provisioning_support, total_iops_sec); Cinder takes up to 255 characters.
+SPEC_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
+
+
+def parse_specs(text: str) -> dict[str, str]:
+    """One key=value a line; blank lines are skipped. Any malformed line refuses it all."""
+    specs: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = (part.strip() for part in line.partition("="))
+        if not sep or not SPEC_KEY.match(key) or not value or len(value) > 255:
+            raise forms.ValidationError(
+                _(
+                    "Line %(n)d is not key=value: a key is letters, digits and _ . : - "
+                    "(up to 255), and a value is not empty (up to 255 characters)."
+                )
+                % {"n": number}
+            )
+        if key in specs:
+            raise forms.ValidationError(_("The key %(key)s is given twice.") % {"key": key})
+        specs[key] = value
+    return specs
+
+
+def _specs_field(label: Any, help_text: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea({"rows": 3}),
+        help_text=help_text,
+        validators=[cloud_text],
+    )
+
+
+class AdminVolumeFilterForm(PortalForm):
+    name = forms.CharField(label=_("Name or ID"), max_length=255, required=False)
+    project = forms.ChoiceField(label=_("Project"), required=False)
+    host = forms.ChoiceField(label=_("Host"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        projects: list[tuple[str, str]],
+        hosts: list[str],
+        statuses: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        anything = [("", _("Any"))]
+        self.fields["project"].choices = anything + projects  # type: ignore[attr-defined]
+        self.fields["host"].choices = anything + [(h, h) for h in hosts]  # type: ignore[attr-defined]
+        self.fields["status"].choices = anything + [(s, s) for s in statuses]  # type: ignore[attr-defined]
+
+
+class ResetVolumeStatusForm(PortalForm):
+    status = forms.ChoiceField(label=_("Status"), choices=RESET_STATUSES)
+    attach_status = forms.ChoiceField(
+        label=_("Attach status"), choices=ATTACH_STATUSES, required=False
+    )
+
+
+class CreateVolumeTypeForm(PortalForm):
+    name = _name(_("Name"), required=True)
+    description = _description()
+    is_public = forms.BooleanField(
+        label=_("Public (every project may use it)"), required=False, initial=True
+    )
+    extra_specs = _specs_field(
+        _("Extra specs"),
+        _("One key=value a line, e.g. volume_backend_name=ceph."),
+    )
+
+    def clean_extra_specs(self) -> dict[str, str]:
+        return parse_specs(self.cleaned_data["extra_specs"])
+
+
+class ExtraSpecForm(PortalForm):
+    key = forms.CharField(label=_("Key"), max_length=255)
+    value = forms.CharField(label=_("Value"), max_length=255, validators=[cloud_text])
+
+    def clean_key(self) -> str:
+        key: str = self.cleaned_data["key"].strip()
+        if not SPEC_KEY.match(key):
+            raise forms.ValidationError(_("A key is letters, digits and _ . : - only."))
+        return key
+
+
+class ExtraSpecKeyForm(PortalForm):
+    key = forms.CharField(label=_("Key"), max_length=255)
+
+
+class ProjectAccessForm(PortalForm):
+    project = forms.ChoiceField(label=_("Project"))
+
+    def __init__(self, *args: Any, projects: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].choices = projects  # type: ignore[attr-defined]
+
+
+class CreateQosSpecForm(PortalForm):
+    name = _name(_("Name"), required=True)
+    consumer = forms.ChoiceField(label=_("Consumer"), choices=QOS_CONSUMERS, initial="back-end")
+    specs = _specs_field(
+        _("Specs"), _("One key=value a line, e.g. total_iops_sec=500 or read_bytes_sec=10485760.")
+    )
+
+    def clean_specs(self) -> dict[str, str]:
+        return parse_specs(self.cleaned_data["specs"])
+
+
+class QosTypeForm(PortalForm):
+    volume_type = forms.ChoiceField(label=_("Volume type"))
+
+    def __init__(self, *args: Any, types: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["volume_type"].choices = types  # type: ignore[attr-defined]
+
+
+class VolumeServiceForm(PortalForm):
+    """Cinder names a service by host and binary."""
+
+    host = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    binary = forms.ChoiceField(
+        choices=[(b, b) for b in ("cinder-volume", "cinder-scheduler", "cinder-backup")],
+        widget=forms.HiddenInput,
+    )
+
+
+class DisableVolumeServiceForm(VolumeServiceForm):
+    reason = forms.CharField(label=_("Reason"), max_length=255, validators=[cloud_text], strip=True)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from openstack import exceptions
 from openstack.connection import Connection
@@ -82,6 +83,9 @@ class Volume:
     image_name: str = ""  # the image it was made from (volume_image_metadata)
     metadata: tuple[tuple[str, str], ...] = ()
     created_at: datetime | None = None
+    # An administrator's token sees these (os-vol-tenant-attr, os-vol-host-attr); else "".
+    project_id: str = ""
+    host: str = ""  # host@backend#pool, where Cinder placed it
 
     @property
     def label(self) -> str:
@@ -146,6 +150,56 @@ class VolumeType:
     id: str
     name: str
     description: str = ""
+    # What an administrator sees (a member's list leaves extra specs out).
+    is_public: bool = True
+    extra_specs: tuple[tuple[str, str], ...] = ()
+    qos_specs_id: str = ""
+
+
+@dataclass(frozen=True)
+class QosSpec:
+    id: str
+    name: str
+    consumer: str  # "back-end", "front-end" (Nova applies it) or "both"
+    specs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class StoragePool:
+    """One of the scheduler's pools (GET /scheduler-stats/get_pools?detail=True), in GiB.
+    A figure the driver does not report is None ("unknown" or "infinite" included)."""
+
+    name: str  # host@backend#pool
+    backend: str
+    protocol: str
+    total_gb: float | None
+    free_gb: float | None
+    allocated_gb: float | None
+    provisioned_gb: float | None
+    thin: bool = False
+    max_over_subscription_ratio: str = ""
+    state: str = ""
+
+    @property
+    def used_percent(self) -> int | None:
+        if not self.total_gb or self.free_gb is None:
+            return None
+        return round(100 * (self.total_gb - self.free_gb) / self.total_gb)
+
+
+@dataclass(frozen=True)
+class VolumeService:
+    host: str
+    binary: str
+    zone: str
+    status: str  # enabled / disabled (the administrators' choice)
+    state: str  # up / down (its heartbeat)
+    updated_at: datetime | None = None
+    disabled_reason: str = ""
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.status == "enabled"
 
 
 @dataclass(frozen=True)
@@ -221,6 +275,62 @@ def to_volume(v: Any) -> Volume:
         image_name=str(image_meta.get("image_name") or ""),
         metadata=tuple(sorted((str(k), str(val)) for k, val in (v.metadata or {}).items())),
         created_at=_parse_time(v.created_at),
+        project_id=v.project_id or "",
+        host=v.host or "",
+    )
+
+
+def _pairs(specs: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in (specs or {}).items()))
+
+
+def to_volume_type(t: Any) -> VolumeType:
+    return VolumeType(
+        id=t.id,
+        name=t.name or t.id,
+        description=t.description or "",
+        is_public=t.is_public is not False,
+        extra_specs=_pairs(t.extra_specs),
+    )
+
+
+def volume_type_from_json(t: Mapping[str, Any]) -> VolumeType:
+    """From Cinder's own JSON: the SDK's Type drops qos_specs_id."""
+    public = t.get("os-volume-type-access:is_public", t.get("is_public", True))
+    return VolumeType(
+        id=str(t["id"]),
+        name=str(t.get("name") or t["id"]),
+        description=str(t.get("description") or ""),
+        is_public=public is not False,
+        extra_specs=_pairs(t.get("extra_specs")),
+        qos_specs_id=str(t.get("qos_specs_id") or ""),
+    )
+
+
+def to_qos_spec(q: Any) -> QosSpec:
+    return QosSpec(q.id, q.name or q.id, q.consumer or "", _pairs(q.specs))
+
+
+def _gib(value: Any) -> float | None:
+    """Cinder's capacity figures are numbers, or the strings "unknown" and "infinite"."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_storage_pool(name: str, c: Mapping[str, Any]) -> StoragePool:
+    return StoragePool(
+        name=name,
+        backend=str(c.get("volume_backend_name") or ""),
+        protocol=str(c.get("storage_protocol") or ""),
+        total_gb=_gib(c.get("total_capacity_gb")),
+        free_gb=_gib(c.get("free_capacity_gb")),
+        allocated_gb=_gib(c.get("allocated_capacity_gb")),
+        provisioned_gb=_gib(c.get("provisioned_capacity_gb")),
+        thin=bool(c.get("thin_provisioning_support")),
+        max_over_subscription_ratio=str(c.get("max_over_subscription_ratio") or ""),
+        state=str(c.get("backend_state") or ""),
     )
 
 
@@ -302,6 +412,11 @@ class VolumesGateway:
         self.conn.block_storage.update_volume(volume_id, name=name, description=description)
 
     @cloud_call
+    def set_volume_bootable_status(self, volume_id: str, bootable: bool) -> None:
+        """os-set_bootable: a separate action, not a field of the volume's update."""
+        self.conn.block_storage.set_volume_bootable_status(volume_id, bootable)
+
+    @cloud_call
     def delete_volume(self, volume_id: str) -> None:
         self.conn.block_storage.delete_volume(volume_id, ignore_missing=False)
 
@@ -344,10 +459,7 @@ class VolumesGateway:
 
     @cloud_call
     def list_volume_types(self) -> list[VolumeType]:
-        return [
-            VolumeType(t.id, t.name or t.id, t.description or "")
-            for t in self.conn.block_storage.types()
-        ]
+        return [to_volume_type(t) for t in self.conn.block_storage.types()]
 
     @cloud_call
     def list_availability_zones(self) -> list[str]:
@@ -419,6 +531,10 @@ class VolumesGateway:
                 volume_id=volume_id, name=name, description=description, force=force
             )
         )
+
+    @cloud_call
+    def update_snapshot(self, snapshot_id: str, name: str, description: str) -> None:
+        self.conn.block_storage.update_snapshot(snapshot_id, name=name, description=description)
 
     @cloud_call
     def delete_snapshot(self, snapshot_id: str) -> None:
@@ -496,3 +612,173 @@ class VolumesGateway:
     @cloud_call
     def delete_transfer(self, transfer_id: str) -> None:
         self.conn.block_storage.delete_transfer(transfer_id, ignore_missing=False)
+
+    # --- administrators: every project's volumes, types, QoS, pools, services -------------
+
+    @cloud_call
+    def list_all_volumes(self) -> list[Volume]:
+        """Every project's volumes with their host (one paginated call; admin only)."""
+        return sorted(
+            (
+                to_volume(v)
+                for v in self.conn.block_storage.volumes(details=True, all_projects=True)
+            ),
+            key=lambda v: (v.name.lower(), v.id),
+        )
+
+    @cloud_call
+    def list_project_names(self) -> dict[str, str]:
+        """Keystone's projects by id, for the project column (one call)."""
+        return {p.id: p.name or p.id for p in self.conn.identity.projects()}
+
+    @cloud_call
+    def reset_volume_status(self, volume_id: str, status: str, attach_status: str) -> None:
+        """os-reset_status: only Cinder's database changes, nothing on the backend. An empty
+        attach_status leaves it as it is."""
+        self.conn.block_storage.reset_volume_status(
+            volume_id, status=status, attach_status=attach_status or None
+        )
+
+    @cloud_call
+    def list_all_volume_types(self) -> list[VolumeType]:
+        """Public and private types with their QoS association: GET /types?is_public=None
+        (without it an admin sees only the public ones, Cinder's _parse_is_public), read as
+        JSON because the SDK's Type drops qos_specs_id."""
+        resp = self.conn.block_storage.get("/types", params={"is_public": "None"})
+        exceptions.raise_from_response(resp)
+        return sorted(
+            (volume_type_from_json(t) for t in resp.json().get("volume_types", [])),
+            key=lambda t: t.name.lower(),
+        )
+
+    @cloud_call
+    def get_volume_type(self, type_id: str) -> VolumeType:
+        resp = self.conn.block_storage.get(f"/types/{quote(type_id, safe='')}")
+        exceptions.raise_from_response(resp)
+        return volume_type_from_json(resp.json()["volume_type"])
+
+    @cloud_call
+    def get_default_volume_type(self) -> str:
+        """The id of the type a volume gets when none is asked for ("" if Cinder has none):
+        GET /types/default, which the SDK has no method for."""
+        resp = self.conn.block_storage.get("/types/default")
+        if resp.status_code == 404:
+            return ""
+        exceptions.raise_from_response(resp)
+        return str(resp.json().get("volume_type", {}).get("id") or "")
+
+    @cloud_call
+    def create_volume_type(
+        self, name: str, description: str, is_public: bool, extra_specs: Mapping[str, str]
+    ) -> VolumeType:
+        return to_volume_type(
+            self.conn.block_storage.create_type(
+                name=name,
+                description=description or None,
+                is_public=is_public,
+                extra_specs=dict(extra_specs),
+            )
+        )
+
+    @cloud_call
+    def update_volume_type_extra_specs(self, type_id: str, specs: Mapping[str, str]) -> None:
+        self.conn.block_storage.update_type_extra_specs(type_id, **specs)
+
+    @cloud_call
+    def delete_volume_type_extra_spec(self, type_id: str, key: str) -> None:
+        self.conn.block_storage.delete_type_extra_specs(type_id, [key])
+
+    @cloud_call
+    def list_volume_type_access(self, type_id: str) -> list[str]:
+        """The projects a private type is shared with (Cinder refuses this for a public one)."""
+        return [
+            str(a.get("project_id") or "") for a in self.conn.block_storage.get_type_access(type_id)
+        ]
+
+    @cloud_call
+    def add_volume_type_access(self, type_id: str, project_id: str) -> None:
+        self.conn.block_storage.add_type_access(type_id, project_id)
+
+    @cloud_call
+    def remove_volume_type_access(self, type_id: str, project_id: str) -> None:
+        self.conn.block_storage.remove_type_access(type_id, project_id)
+
+    @cloud_call
+    def delete_volume_type(self, type_id: str) -> None:
+        """Cinder refuses while a volume has the type, and for the default type."""
+        self.conn.block_storage.delete_type(type_id, ignore_missing=False)
+
+    @cloud_call
+    def list_qos_specs(self) -> list[QosSpec]:
+        return sorted(
+            (to_qos_spec(q) for q in self.conn.block_storage.qos_specs()),
+            key=lambda q: q.name.lower(),
+        )
+
+    @cloud_call
+    def get_qos_spec(self, qos_id: str) -> QosSpec:
+        return to_qos_spec(self.conn.block_storage.get_qos_spec(qos_id))
+
+    @cloud_call
+    def create_qos_spec(self, name: str, consumer: str, specs: Mapping[str, str]) -> QosSpec:
+        # The specs travel as the body's own keys next to name and consumer (Cinder's API).
+        return to_qos_spec(
+            self.conn.block_storage.create_qos_spec(name=name, consumer=consumer, **specs)
+        )
+
+    @cloud_call
+    def associate_qos_spec(self, qos_id: str, type_id: str) -> None:
+        self.conn.block_storage.associate_qos_spec(qos_id, type_id)
+
+    @cloud_call
+    def disassociate_qos_spec(self, qos_id: str, type_id: str) -> None:
+        self.conn.block_storage.disassociate_qos_spec(qos_id, type_id)
+
+    @cloud_call
+    def delete_qos_spec(self, qos_id: str) -> None:
+        """Not forced: Cinder refuses while a type is associated with it."""
+        self.conn.block_storage.delete_qos_spec(qos_id, ignore_missing=False)
+
+    @cloud_call
+    def list_storage_pools(self) -> list[StoragePool]:
+        return sorted(
+            (
+                to_storage_pool(p.name or "", p.capabilities or {})
+                for p in self.conn.block_storage.backend_pools()
+            ),
+            key=lambda p: p.name,
+        )
+
+    @cloud_call
+    def list_volume_services(self) -> list[VolumeService]:
+        return sorted(
+            (
+                VolumeService(
+                    s.host or "",
+                    s.binary or "",
+                    s.availability_zone or "",
+                    s.status or "",
+                    s.state or "",
+                    _parse_time(s.updated_at),
+                    s.disabled_reason or "",
+                )
+                for s in self.conn.block_storage.services()
+            ),
+            key=lambda s: (s.binary, s.host),
+        )
+
+    @cloud_call
+    def enable_volume_service(self, host: str, binary: str) -> None:
+        # PUT /os-services/enable names the service by host and binary (it has no id).
+        resp = self.conn.block_storage.put(
+            "/os-services/enable", json={"host": host, "binary": binary}
+        )
+        exceptions.raise_from_response(resp)
+
+    @cloud_call
+    def disable_volume_service(self, host: str, binary: str, reason: str) -> None:
+        resp = self.conn.block_storage.put(
+            "/os-services/disable-log-reason",
+            json={"host": host, "binary": binary, "disabled_reason": reason},
+        )
+        exceptions.raise_from_response(resp)

@@ -10,7 +10,7 @@ refusals (400, 403, 404, 409, 413) are shown on the form in its own words; nothi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -27,6 +27,8 @@ from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me
 from volumes import forms as f
 from volumes.gateway import Backup, Snapshot, Volume, VolumesGateway
+
+T = TypeVar("T")
 
 
 def _gw(request: PortalRequest) -> VolumesGateway:
@@ -152,10 +154,11 @@ def attached_to(volume: Volume, names: dict[str, str]) -> list[tuple[str, str]]:
     return [(names.get(a.server_id, a.server_id), a.device) for a in volume.attachments]
 
 
-def _optional(call: Callable[[], dict[str, str]]) -> Callable[[], dict[str, str] | None]:
-    """Server names are a nicety: Nova being away leaves ids, not an error page."""
+def _optional(call: Callable[[], T]) -> Callable[[], T | None]:
+    """Server names (and, on the admin pages, project names) are a nicety: Nova or Keystone
+    being away leaves ids, not an error page."""
 
-    def run() -> dict[str, str] | None:
+    def run() -> T | None:
         try:
             return call()
         except (CloudUnavailable, Rejected, NotFound):
@@ -237,11 +240,14 @@ def _source_initial(request: PortalRequest) -> dict[str, str]:
 def update_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
     gw = _gw(request)
     volume = gw.get_volume(volume_id)
-    initial = {"name": volume.name, "description": volume.description}
+    initial: dict[str, object] = {"name": volume.name, "description": volume.description}
+    initial["bootable"] = volume.is_bootable
     form = f.UpdateVolumeForm(_posted(request), initial=initial)
 
     def perform(data: dict[str, Any]) -> None:
         gw.update_volume(volume.id, data["name"], data["description"])
+        if data["bootable"] != volume.is_bootable:  # a separate action (os-set_bootable)
+            gw.set_volume_bootable_status(volume.id, data["bootable"])
         messages.success(request, _("Volume updated."))
 
     return _form_page(
@@ -444,6 +450,28 @@ def create_snapshot(request: PortalRequest, volume_id: str) -> HttpResponse:
         title=_("Snapshot volume %(name)s") % {"name": volume.label},
         submit=_("Create snapshot"),
         cancel=_volume_url(volume.id),
+        perform=perform,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def update_snapshot(request: PortalRequest, snapshot_id: str) -> HttpResponse:
+    gw = _gw(request)
+    snapshot = gw.get_snapshot(snapshot_id)
+    initial = {"name": snapshot.name, "description": snapshot.description}
+    form = f.UpdateSnapshotForm(_posted(request), initial=initial)
+
+    def perform(data: dict[str, Any]) -> None:
+        gw.update_snapshot(snapshot.id, data["name"], data["description"])
+        messages.success(request, _("Snapshot updated."))
+
+    return _form_page(
+        request,
+        form,
+        title=_("Edit snapshot %(name)s") % {"name": snapshot.label},
+        submit=_("Save"),
+        cancel=reverse("volumes:list-snapshots"),
         perform=perform,
     )
 

@@ -217,6 +217,11 @@ def _build(admin: Any, owner: Any, tag: str, ids: dict[str, str], made: list[Any
     aggregate = admin.compute.create_aggregate(name=f"{tag}-agg")
     made.append(lambda: admin.compute.delete_aggregate(aggregate, ignore_missing=True))
     service = next(admin.compute.services(binary="nova-compute"))
+    # Admin › Volume: a private volume type and a QoS spec for its pages
+    vtype = admin.block_storage.create_type(name=f"{tag}-vtype", is_public=False)
+    made.append(lambda: admin.block_storage.delete_type(vtype, ignore_missing=True))
+    qos = admin.block_storage.create_qos_spec(name=f"{tag}-qos", consumer="back-end")
+    made.append(lambda: admin.block_storage.delete_qos_spec(qos, ignore_missing=True))
     migration = next(iter(admin.compute.migrations()), None)
 
     wait_for(lambda: owner.compute.get_server(server.id).status == "ACTIVE", 180, "pm server")
@@ -258,6 +263,8 @@ def _build(admin: Any, owner: Any, tag: str, ids: dict[str, str], made: list[Any
         aggregate=aggregate.id,
         service=service.id,
         host=service.host,
+        volume_type=vtype.id,
+        qos_spec=qos.id,
         migration=str(migration.id if migration else 1),
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -20,10 +21,13 @@ from volumes.gateway import (
     Backup,
     ImageChoice,
     Message,
+    QosSpec,
     Snapshot,
+    StoragePool,
     Transfer,
     Volume,
     VolumeLimits,
+    VolumeService,
     VolumesGateway,
     VolumeSpec,
     VolumeType,
@@ -35,6 +39,10 @@ IN_USE_OR_SNAPSHOTS = (
     "error_extending or error_managing and must not be migrating, attached, belong to a group, "
     "have snapshots, awaiting a transfer, or be disassociated from snapshots after volume "
     "transfer."
+)
+# What Cinder's os-reset_status schema accepts (cinder/api/schemas/volume_actions.py).
+RESET_STATUSES = frozenset(
+    {"available", "in-use", "error", "error_deleting", "maintenance", "creating", "deleting"}
 )
 # What each busy status becomes when Cinder's background work is done.
 SETTLES = {
@@ -63,7 +71,27 @@ class FakeVolumesGateway(VolumesGateway):
     images: dict[str, ImageChoice] = field(default_factory=dict)
     uploaded: dict[str, str] = field(default_factory=dict)  # image id -> volume id
     types: list[VolumeType] = field(
-        default_factory=lambda: [VolumeType("t-ceph", "ceph"), VolumeType("t-fast", "fast")]
+        default_factory=lambda: [
+            VolumeType("t-ceph", "ceph", extra_specs=(("volume_backend_name", "ceph"),)),
+            VolumeType("t-fast", "fast"),
+        ]
+    )
+    default_type: str = "t-ceph"
+    type_access: dict[str, list[str]] = field(default_factory=dict)  # private type -> projects
+    qos: dict[str, QosSpec] = field(default_factory=dict)
+    pools: list[StoragePool] = field(
+        default_factory=lambda: [
+            StoragePool("devcloud@ceph#ceph", "ceph", "ceph", 2.85, 2.5, 3.0, None, True, "20.0")
+        ]
+    )
+    services: list[VolumeService] = field(
+        default_factory=lambda: [
+            VolumeService("devcloud", "cinder-scheduler", "nova", "enabled", "up"),
+            VolumeService("devcloud@ceph", "cinder-volume", "nova", "enabled", "up"),
+        ]
+    )
+    project_names: dict[str, str] = field(
+        default_factory=lambda: {PROJECT: "demo", "p-study1": "study1"}
     )
     zones: list[str] = field(default_factory=lambda: ["nova"])
     servers: dict[str, str] = field(default_factory=lambda: {"srv-1": "web-1"})
@@ -194,6 +222,11 @@ class FakeVolumesGateway(VolumesGateway):
         self._call("update_volume", change=True)
         volume = self._volume(volume_id)
         self.volumes[volume_id] = replace(volume, name=name, description=description)
+
+    def set_volume_bootable_status(self, volume_id: str, bootable: bool) -> None:
+        self._call("set_volume_bootable_status", change=True)
+        volume = self._volume(volume_id)
+        self.volumes[volume_id] = replace(volume, is_bootable=bootable)
 
     def delete_volume(self, volume_id: str) -> None:
         self._call("delete_volume", change=True)
@@ -328,6 +361,11 @@ class FakeVolumesGateway(VolumesGateway):
         self.snapshots[snapshot.id] = snapshot
         return snapshot
 
+    def update_snapshot(self, snapshot_id: str, name: str, description: str) -> None:
+        self._call("update_snapshot", change=True)
+        snapshot = self._snapshot(snapshot_id)
+        self.snapshots[snapshot_id] = replace(snapshot, name=name, description=description)
+
     def delete_snapshot(self, snapshot_id: str) -> None:
         self._call("delete_snapshot", change=True)
         snapshot = self._snapshot(snapshot_id)
@@ -458,3 +496,183 @@ class FakeVolumesGateway(VolumesGateway):
         del self.transfers[transfer_id]
         volume = self.volumes[transfer.volume_id]
         self.volumes[volume.id] = replace(volume, status="available")
+
+    # --- administrators ----------------------------------------------------------------------
+    # The fake answers whoever asks: the views' admin_required is what keeps others out.
+
+    def list_all_volumes(self) -> list[Volume]:
+        self._call("list_all_volumes")
+        return sorted(
+            (replace(v, project_id=self.owners.get(k, "")) for k, v in self.volumes.items()),
+            key=lambda v: (v.name.lower(), v.id),
+        )
+
+    def list_project_names(self) -> dict[str, str]:
+        self._call("list_project_names")
+        return dict(self.project_names)
+
+    def reset_volume_status(self, volume_id: str, status: str, attach_status: str) -> None:
+        self._call("reset_volume_status", change=True)
+        if volume_id not in self.volumes:
+            raise NotFound(f"Volume {volume_id} could not be found.")
+        if status not in RESET_STATUSES:
+            raise Rejected(f"Invalid input for field/attribute status. Value: {status}.")
+        volume = self.volumes[volume_id]
+        attachments = () if attach_status == "detached" else volume.attachments
+        self.volumes[volume_id] = replace(volume, status=status, attachments=attachments)
+
+    def _type(self, type_id: str) -> VolumeType:
+        found = next((t for t in self.types if t.id == type_id), None)
+        if found is None:
+            raise NotFound(f"Volume type {type_id} could not be found.")
+        return found
+
+    def _set_type(self, new: VolumeType) -> None:
+        self.types = [new if t.id == new.id else t for t in self.types]
+
+    def list_all_volume_types(self) -> list[VolumeType]:
+        self._call("list_all_volume_types")
+        return sorted(self.types, key=lambda t: t.name.lower())
+
+    def get_volume_type(self, type_id: str) -> VolumeType:
+        self._call("get_volume_type")
+        return self._type(type_id)
+
+    def get_default_volume_type(self) -> str:
+        self._call("get_default_volume_type")
+        return self.default_type
+
+    def create_volume_type(
+        self, name: str, description: str, is_public: bool, extra_specs: Mapping[str, str]
+    ) -> VolumeType:
+        self._call("create_volume_type", change=True)
+        if any(t.name == name for t in self.types):
+            raise Rejected(f"Volume Type {name} already exists.", 409)
+        made = VolumeType(
+            str(uuid.uuid4()), name, description, is_public, tuple(sorted(extra_specs.items()))
+        )
+        self.types.append(made)
+        if not is_public:
+            self.type_access[made.id] = []
+        return made
+
+    def update_volume_type_extra_specs(self, type_id: str, specs: Mapping[str, str]) -> None:
+        self._call("update_volume_type_extra_specs", change=True)
+        t = self._type(type_id)
+        merged = dict(t.extra_specs) | dict(specs)
+        self._set_type(replace(t, extra_specs=tuple(sorted(merged.items()))))
+
+    def delete_volume_type_extra_spec(self, type_id: str, key: str) -> None:
+        self._call("delete_volume_type_extra_spec", change=True)
+        t = self._type(type_id)
+        if key not in dict(t.extra_specs):
+            raise NotFound(f"Volume Type {type_id} has no extra specs with key {key}.")
+        self._set_type(replace(t, extra_specs=tuple(kv for kv in t.extra_specs if kv[0] != key)))
+
+    def list_volume_type_access(self, type_id: str) -> list[str]:
+        self._call("list_volume_type_access")
+        if self._type(type_id).is_public:
+            raise Rejected("Access list not available for public volume types.", 404)
+        return list(self.type_access.get(type_id, []))
+
+    def add_volume_type_access(self, type_id: str, project_id: str) -> None:
+        self._call("add_volume_type_access", change=True)
+        if self._type(type_id).is_public:
+            raise Rejected(
+                "Invalid volume type: Type access modification is not applicable "
+                "to public volume type."
+            )
+        shared = self.type_access.setdefault(type_id, [])
+        if project_id in shared:
+            raise Rejected(
+                f"Volume type access for {type_id} / {project_id} combination already exists.",
+                409,
+            )
+        shared.append(project_id)
+
+    def remove_volume_type_access(self, type_id: str, project_id: str) -> None:
+        self._call("remove_volume_type_access", change=True)
+        shared = self.type_access.get(self._type(type_id).id, [])
+        if project_id not in shared:
+            raise NotFound(f"Volume type access not found for {type_id} / {project_id}.")
+        shared.remove(project_id)
+
+    def delete_volume_type(self, type_id: str) -> None:
+        self._call("delete_volume_type", change=True)
+        t = self._type(type_id)
+        if type_id == self.default_type:
+            raise Rejected("Default volume type can not be deleted.")
+        if any(v.volume_type == t.name for v in self.volumes.values()):
+            raise Rejected(
+                f"Volume Type {type_id} deletion is not allowed with volumes present with the type."
+            )
+        self.types = [x for x in self.types if x.id != type_id]
+
+    def list_qos_specs(self) -> list[QosSpec]:
+        self._call("list_qos_specs")
+        return sorted(self.qos.values(), key=lambda q: q.name.lower())
+
+    def get_qos_spec(self, qos_id: str) -> QosSpec:
+        self._call("get_qos_spec")
+        if qos_id not in self.qos:
+            raise NotFound(f"No such QoS spec {qos_id}.")
+        return self.qos[qos_id]
+
+    def create_qos_spec(self, name: str, consumer: str, specs: Mapping[str, str]) -> QosSpec:
+        self._call("create_qos_spec", change=True)
+        if any(q.name == name for q in self.qos.values()):
+            raise Rejected(f"QoS Specs {name} already exists.", 409)
+        made = QosSpec(str(uuid.uuid4()), name, consumer, tuple(sorted(specs.items())))
+        self.qos[made.id] = made
+        return made
+
+    def associate_qos_spec(self, qos_id: str, type_id: str) -> None:
+        self._call("associate_qos_spec", change=True)
+        self.get_qos_spec(qos_id)
+        t = self._type(type_id)
+        if t.qos_specs_id:
+            raise Rejected(
+                f"Type {type_id} is already associated with another qos specs: {t.qos_specs_id}"
+            )
+        self._set_type(replace(t, qos_specs_id=qos_id))
+
+    def disassociate_qos_spec(self, qos_id: str, type_id: str) -> None:
+        self._call("disassociate_qos_spec", change=True)
+        self.get_qos_spec(qos_id)
+        t = self._type(type_id)
+        if t.qos_specs_id != qos_id:
+            raise NotFound(f"QoS spec {qos_id} is not associated with volume type {type_id}.")
+        self._set_type(replace(t, qos_specs_id=""))
+
+    def delete_qos_spec(self, qos_id: str) -> None:
+        self._call("delete_qos_spec", change=True)
+        self.get_qos_spec(qos_id)
+        if any(t.qos_specs_id == qos_id for t in self.types):
+            raise Rejected(f"QoS Specs {qos_id} is still associated with entities.")
+        del self.qos[qos_id]
+
+    def list_storage_pools(self) -> list[StoragePool]:
+        self._call("list_storage_pools")
+        return list(self.pools)
+
+    def list_volume_services(self) -> list[VolumeService]:
+        self._call("list_volume_services")
+        return list(self.services)
+
+    def _service(self, host: str, binary: str) -> VolumeService:
+        found = next((s for s in self.services if (s.host, s.binary) == (host, binary)), None)
+        if found is None:
+            raise NotFound(f"Service {binary} on host {host} could not be found.")
+        return found
+
+    def enable_volume_service(self, host: str, binary: str) -> None:
+        self._call("enable_volume_service", change=True)
+        found = self._service(host, binary)
+        new = replace(found, status="enabled", disabled_reason="")
+        self.services = [new if s is found else s for s in self.services]
+
+    def disable_volume_service(self, host: str, binary: str, reason: str) -> None:
+        self._call("disable_volume_service", change=True)
+        found = self._service(host, binary)
+        new = replace(found, status="disabled", disabled_reason=reason)
+        self.services = [new if s is found else s for s in self.services]

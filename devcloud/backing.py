@@ -97,8 +97,9 @@ def _start_own_rabbitmq() -> None:
     (RABBITMQ_DIR / "mnesia").mkdir(parents=True, exist_ok=True)
     (RABBITMQ_DIR / "log").mkdir(exist_ok=True)
     plugins = RABBITMQ_DIR / "enabled_plugins"
-    if not plugins.exists():
-        plugins.write_text("[].\n")
+    # rabbitmq.conf sets the plugin's listener: its keys are unknown (fatal) without the plugin
+    if not plugins.exists() or "rabbitmq_prometheus" not in plugins.read_text():
+        plugins.write_text("[rabbitmq_prometheus].\n")
     for path in (RABBITMQ_DIR, RABBITMQ_DIR / "mnesia", RABBITMQ_DIR / "log", plugins):
         shutil.chown(path, "rabbitmq", "rabbitmq")
     config.ETC.chmod(0o755)
@@ -205,9 +206,50 @@ def ensure_accounts() -> list[str]:
             f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{config.DB_PASSWORD}';",
             f"GRANT ALL PRIVILEGES ON `{our_databases}`.* TO {account};",
         ]
+    statements += _monitor_account()
     root_sql("\n".join(statements))
     _ensure_rabbitmq_account()
     return created
+
+
+def _monitor_account() -> list[str]:
+    """mysqld-exporter's account: server status, process list, replication state and the
+    performance schema; no table of any database (devcloud/prometheus.py)."""
+    statements = []
+    for host in (config.HOST, "localhost"):
+        account = f"'{config.MONITOR_DB_USER}'@'{host}'"
+        statements += [
+            f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '{config.MONITOR_DB_PASSWORD}' "
+            "WITH MAX_USER_CONNECTIONS 3;",
+            # MariaDB 10.5+: REPLICATION CLIENT is BINLOG MONITOR; SHOW SLAVE STATUS needs
+            # REPLICA MONITOR
+            f"GRANT PROCESS, REPLICATION CLIENT, REPLICA MONITOR ON *.* TO {account};",
+            f"GRANT SELECT ON performance_schema.* TO {account};",
+        ]
+    return statements
+
+
+def ensure_rabbitmq_prometheus() -> None:
+    """RabbitMQ's own exporter (plugin rabbitmq_prometheus) on 127.0.0.1:15692.
+
+    ctl.up enables it before the OpenStack services start: a queue reports its figures only if the
+    statistics were on when it was declared (queues of services already running stay out of
+    the metrics until those services restart). The listener address is set in the running
+    node first (the machine's rabbitmq.conf is not ours; our own node's has it too)."""
+    if procs.port_open(config.RABBITMQ_PROMETHEUS_PORT):
+        return
+    listener = f'[{{port, {config.RABBITMQ_PROMETHEUS_PORT}}}, {{ip, "{config.HOST}"}}]'
+    _rabbitmqctl("eval", f"application:set_env(rabbitmq_prometheus, tcp_config, {listener}).")
+    result = subprocess.run(
+        ["rabbitmq-plugins", "enable", "rabbitmq_prometheus"],
+        env=_rabbitmq_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"devcloud: rabbitmq-plugins enable rabbitmq_prometheus failed: {result.stderr}")
+    procs.log(f"RabbitMQ plugin rabbitmq_prometheus on port {config.RABBITMQ_PROMETHEUS_PORT}")
 
 
 def _ensure_rabbitmq_account() -> None:
@@ -231,11 +273,15 @@ def drop_accounts() -> None:
     if procs.port_open(config.MARIADB_PORT):
         statements = [f"DROP DATABASE IF EXISTS `{name}`;" for name in database_names()]
         statements += [
-            f"DROP USER IF EXISTS '{config.DB_USER}'@'{host}';"
+            f"DROP USER IF EXISTS '{user}'@'{host}';"
+            for user in (config.DB_USER, config.MONITOR_DB_USER)
             for host in (config.HOST, "localhost")
         ]
         root_sql("\n".join(statements))
-        procs.log(f"dropped databases {', '.join(database_names())} and user {config.DB_USER}")
+        procs.log(
+            f"dropped databases {', '.join(database_names())} and users {config.DB_USER}, "
+            f"{config.MONITOR_DB_USER}"
+        )
     if procs.port_open(config.RABBITMQ_PORT):
         _rabbitmqctl("delete_vhost", config.RABBIT_VHOST, check=False)
         _rabbitmqctl("delete_user", config.RABBIT_USER, check=False)

@@ -84,6 +84,11 @@ APT_PACKAGES = (
     "ceph-common",
     "python3-rados",
     "python3-rbd",
+    # metrics (devcloud/prometheus.py): Prometheus and two exporters; RabbitMQ and Ceph's
+    # manager export their own
+    "prometheus",
+    "prometheus-node-exporter",
+    "prometheus-mysqld-exporter",
 )
 MARIADB_PORT = 3306
 RABBITMQ_PORT = 5672
@@ -122,6 +127,22 @@ CEPH_USERS = {
     ),
     "glance": "profile rbd pool=images",
 }
+
+# Metrics (devcloud/prometheus.py), all on 127.0.0.1: Prometheus (not its default 9090, which
+# a machine's own Prometheus may hold), the exporters on their registered ports; RabbitMQ's
+# rabbitmq_prometheus plugin and Ceph's manager module on theirs. Short retention: the data is
+# for the portal's System Health, not for history.
+PROMETHEUS_PORT = int(os.environ.get("DEVCLOUD_PROMETHEUS_PORT", "9099"))
+PROMETHEUS_URL = f"http://{HOST}:{PROMETHEUS_PORT}"
+PROMETHEUS_RETENTION = os.environ.get("DEVCLOUD_PROMETHEUS_RETENTION", "2d")
+PROMETHEUS_SCRAPE_INTERVAL = "10s"
+NODE_EXPORTER_PORT = 9100
+MYSQLD_EXPORTER_PORT = 9104
+RABBITMQ_PROMETHEUS_PORT = 15692
+CEPH_PROMETHEUS_PORT = 9283
+# mysqld-exporter's database account: reads server status and the performance schema, no data
+MONITOR_DB_USER = "devcloud_monitor"
+MONITOR_DB_PASSWORD = "devcloud-monitor-password"
 
 # OpenStack service users (project "service", roles admin + service)
 SERVICE_PROJECT = "service"

@@ -1,12 +1,12 @@
 """devcloud: Stackdesk's OpenStack all-in-one on 127.0.0.1 (run it as devcloud/devcloud).
 
   up                   install what is missing, start what is down, seed the demo data
-  down                 stop every OpenStack process and Ceph (and a MariaDB/RabbitMQ devcloud
-                       started)
+  down                 stop every OpenStack process, Ceph and Prometheus with its exporters
+                       (and a MariaDB/RabbitMQ devcloud started)
   status               every service up/down with port and PID, Ceph's health and capacity,
-                       and nova's compute hosts
+                       Prometheus' scrape targets, and nova's compute hosts
   wipe [--all]         down, drop devcloud's databases and broker account, delete the state
-                       and with it Ceph's cluster (--all: the venv too)
+                       and with it Ceph's cluster and Prometheus' data (--all: the venv too)
   restart NAME...      re-render the configuration and restart these services (see `status`)
   restart-compute N    restart fake compute N and bring its guests back
   env                  print the shell exports for the clouds.yaml
@@ -31,7 +31,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from devcloud import backing, ceph, config, install, procs, render, schemas
+from devcloud import backing, ceph, config, install, procs, prometheus, render, schemas
 from devcloud.services import SERVICES, Service, by_name, compute_name, of_kind
 
 STATE_DIRS = (
@@ -67,12 +67,19 @@ def up() -> None:
     installed_at = time.monotonic()
 
     render.write_all()
+    # Prometheus and its exporters need nothing else to start (a target that is not up yet is
+    # scraped again 10 s later); Prometheus is waited for at the end
+    prometheus.start()
     # Ceph (about 15 s to bootstrap, 4 s to restart) comes up beside MariaDB and the schemas;
     # only cinder-volume and cinder-backup wait for it
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        ceph_ready = pool.submit(timed, ceph.ensure_running)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        ceph_ready = pool.submit(timed, ceph_with_metrics)
         backing.ensure_running()
+        # RabbitMQ's metrics plugin (8 s, once) beside the schemas; on before any service
+        # declares its queues (a queue declared before has no figures)
+        rabbitmq_metrics = pool.submit(backing.ensure_rabbitmq_prometheus)
         synced = schemas.sync(backing.ensure_accounts())
+        rabbitmq_metrics.result()
         restarted_hosts = start_services("keystone" in synced, ceph_ready)
     running_at = time.monotonic()
     finish("register", venv_script("register", "volume-types"))
@@ -83,6 +90,7 @@ def up() -> None:
         finish("seed", venv_script("seed"))
     if readopting:
         finish("readopt", readopting)
+    prometheus.ready()
     done_at = time.monotonic()
 
     print_access()
@@ -91,6 +99,11 @@ def up() -> None:
         f"start {running_at - installed_at:.1f}s (Ceph {ceph_ready.result():.1f}s of it), "
         f"seed and readopt {done_at - running_at:.1f}s, total {done_at - started_at:.1f}s"
     )
+
+
+def ceph_with_metrics() -> None:
+    ceph.ensure_running()
+    prometheus.enable_ceph_module()
 
 
 def timed(action: Callable[[], None]) -> float:
@@ -184,6 +197,7 @@ def down() -> None:
             ):
                 if was_running:
                     procs.log(f"stopped {service.name}")
+    prometheus.stop()
     ceph.stop()
     backing.stop_own()
     procs.log(f"devcloud down in {time.monotonic() - started_at:.1f}s")
@@ -262,6 +276,10 @@ def status() -> int:
         mib = rss.get(pid, 0) // 2**20 if pid else 0
         openstack_mib += mib
         rows.append((service.name, alive, service.port, pid, mib, ""))
+    for name, port in prometheus.PORTS.items():
+        pid = procs.running_pid(name)
+        alive = pid is not None and procs.port_open(port)
+        rows.append((name, alive, port, pid, rss.get(pid, 0) // 2**20 if pid else 0, ""))
     print(f"{'service':<18} {'state':<6} {'port':>5} {'pid':>8} {'RSS MiB':>8}")
     for name, alive, shown_port, shown_pid, mib, note in rows:
         state = "up" if alive else "down"
@@ -272,6 +290,7 @@ def status() -> int:
     print(f"{'OpenStack total':<39} {openstack_mib:>8}\n")
     ceph_serves, ceph_lines = ceph.summary()
     print("\n".join(ceph_lines) + "\n")
+    print("\n".join(prometheus.targets()) + "\n")
     try:
         hosts = nova_compute_services()
     except OSError as error:
@@ -353,7 +372,8 @@ def print_access() -> None:
     for p in config.PERSONAS:
         print(f"{p.cloud:<20} {p.user:<10} {p.password:<20} {p.project:<16} {p.role}")
     ports = ", ".join(f"{s.name.removesuffix('-api')} {s.port}" for s in of_kind("api"))
-    print(f"APIs on {config.HOST}: {ports}\n")
+    print(f"APIs on {config.HOST}: {ports}")
+    print(f"Prometheus: {config.PROMETHEUS_URL} (STACKDESK_PROMETHEUS_URL)\n")
 
 
 def env() -> None:

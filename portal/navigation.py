@@ -79,6 +79,7 @@ NAVIGATION = (
                 _("Compute"),
                 (
                     Entry(_("Hypervisors"), "compute:admin-hypervisors"),
+                    Entry(_("Capacity Trends"), "capacity:admin-capacity"),
                     Entry(_("Compute Services"), "compute:admin-services"),
                     Entry(_("Host Aggregates"), "compute:admin-aggregates"),
                     Entry(_("Flavors"), "compute:list-flavors"),

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "network",
     "compute",
     "volumes",
+    "capacity",
 ]
 
 MIDDLEWARE = [
@@ -251,11 +252,19 @@ STACKDESK_OPERATION_MAX_ATTEMPTS = int(os.environ.get("STACKDESK_OPERATION_MAX_A
 STACKDESK_OPERATION_MAX_BACKOFF = int(os.environ.get("STACKDESK_OPERATION_MAX_BACKOFF", "300"))
 # Audit records older than this are deleted by the reaper (portal/tasks.py).
 STACKDESK_AUDIT_KEEP_DAYS = int(os.environ.get("STACKDESK_AUDIT_KEEP_DAYS", "365"))
+# Capacity trends (capacity/tasks.py): a sample of Placement's figures and every project's quota
+# usage every this many seconds, kept this many days.
+STACKDESK_CAPACITY_SAMPLE_EVERY = int(os.environ.get("STACKDESK_CAPACITY_SAMPLE_EVERY", "900"))
+STACKDESK_CAPACITY_KEEP_DAYS = int(os.environ.get("STACKDESK_CAPACITY_KEEP_DAYS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {
         "task": "portal.tasks.reap_operations",
         "schedule": float(os.environ.get("STACKDESK_REAP_EVERY", "30")),
-    }
+    },
+    "sample-capacity": {
+        "task": "capacity.tasks.sample_capacity",
+        "schedule": float(STACKDESK_CAPACITY_SAMPLE_EVERY),
+    },
 }
 
 # --- Image uploads ------------------------------------------------------------------------

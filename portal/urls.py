@@ -34,5 +34,6 @@ urlpatterns = [
     path("network/", include("network.urls")),
     path("compute/", include("compute.urls")),
     path("volumes/", include("volumes.urls")),
+    path("", include("capacity.urls")),  # /admin/capacity/, /project/capacity/
     path("api/v1/", include("api.urls")),
 ]

@@ -500,6 +500,13 @@ MATRIX: tuple[Row, ...] = (
     # the confirmation is read from the URL alone, without asking Nova
     Row("compute:delete-server-group", PAGE, CHANGE, kwargs={"group_id": "server_group"}),
     Row("compute:admin-hypervisors", ADMIN_PAGE, NOT_POST),
+    # capacity trends: the admin's cloud's samples; a project's quota usage over time, its own
+    Row("capacity:admin-capacity", ADMIN_PAGE, NOT_POST),
+    Row("capacity:show-capacity-chart", ADMIN_PAGE, NOT_POST),
+    Row("capacity:export-capacity", ADMIN_PAGE, NOT_POST),
+    Row("capacity:show-project-trends", PAGE, NOT_POST),
+    Row("capacity:show-project-chart", PAGE, NOT_POST),
+    Row("capacity:export-project-trends", PAGE, NOT_POST),
     Row("compute:admin-services", ADMIN_PAGE, NOT_POST),
     Row("compute:enable-service", NOT_GET, ADMIN_CHANGE, kwargs=SVC),
     Row("compute:disable-service", ADMIN_PAGE, ADMIN_CHANGE, kwargs=SVC, data={"reason": "pm"}),

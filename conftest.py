@@ -20,6 +20,7 @@ import yaml
 from django.test import Client
 from django.utils import timezone
 
+from compute import warm
 from portal import cloud, throttle
 from portal.crypto import seal
 from portal.identity import SESSION_CONFIRMED, SESSION_CREDENTIAL, SESSION_IDENTITY, Identity
@@ -203,3 +204,10 @@ def fresh_sign_in_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
     """Failed sign-ins counted in one test never throttle another (nor the next run: the counts
     live in Redis): each test counts under a namespace of its own."""
     monkeypatch.setattr(throttle, "NAMESPACE", f"signin-throttle-test-{uuid.uuid4().hex}")
+
+
+@pytest.fixture(autouse=True)
+def cold_warm_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Servers lists kept warm in one test (compute/warm.py, in Redis) never show in another:
+    each test keeps them under a namespace of its own, so every test starts cold."""
+    monkeypatch.setattr(warm, "NAMESPACE", f"warm-lists-test-{uuid.uuid4().hex}")

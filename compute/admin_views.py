@@ -5,7 +5,7 @@ project's instances with live and cold migration, Nova's migrations, and the clo
 
 Every view is `admin_required` and acts with the signed-in administrator's own token; the
 host jobs run in compute/tasks.py. Call budgets (tested with the fake): hypervisors 3 + 2 per
-host (Placement inventories and usages, all at once); instances 4 in two rounds; health 4 +
+host (Placement inventories and usages, all at once); instances 4 in one round; health 4 +
 one probe per endpoint URL, all at once.
 """
 
@@ -32,7 +32,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from compute import actions as acts
 from compute import admin_forms as af
 from compute import hosts as h
-from compute import tasks
+from compute import tasks, warm
 from compute.gateway import (
     AdminGateway,
     ComputeService,
@@ -441,17 +441,23 @@ def _admin_list_url(params: dict[str, str]) -> str:
 @admin_required
 def admin_servers(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
-    services, projects = concurrently(lambda: gw.list_services("nova-compute"), gw.list_projects)
+    # Every project's servers kept warm (one changes-since delta, compute/warm.py), with the
+    # hosts, projects and images: four calls in one round; the page is cut here.
+    scope = warm.all_projects_scope(me(request))
+    services, projects, servers, images = concurrently(
+        lambda: gw.list_services("nova-compute"),
+        gw.list_projects,
+        lambda: warm.warm_servers(gw, scope),
+        _optional(gw.list_images),
+    )
     form = af.AdminServerFilterForm(
         request.GET or None,
         hosts=[s.host for s in services],
         projects=projects,
         per_page=page_size(request),
     )
-    page, images = concurrently(
-        lambda: gw.list_servers(form.admin_query()), _optional(gw.list_images)
-    )
     names = {i.id: i.label for i in images or []}
+    page = warm.page_of(servers, form.admin_query(), names)
     has_volumes = gw.has_volumes()
     rows = [
         AdminServerRow(

@@ -71,6 +71,13 @@ class ServerFilterForm(PortalForm):
         choices=[("", _("Any status"))] + [(s, s) for s in STATUSES],
     )
     ip = forms.CharField(label=_("IP address"), max_length=45, required=False)
+    # Matched by name over the warm list (compute/warm.py), like the name filter.
+    flavor = forms.CharField(
+        label=_("Flavor"), max_length=255, required=False, validators=[cloud_text]
+    )
+    image = forms.CharField(
+        label=_("Image"), max_length=255, required=False, validators=[cloud_text]
+    )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
     per_page = forms.TypedChoiceField(
         label=_("Per page"),
@@ -101,6 +108,8 @@ class ServerFilterForm(PortalForm):
             name=re.escape(data.get("name", "").strip()),
             status=data.get("status", ""),
             ip=re.escape(data.get("ip", "")),
+            flavor=re.escape(data.get("flavor", "").strip()),
+            image=re.escape(data.get("image", "").strip()),
             sort_key=sort.lstrip("-"),
             sort_dir="desc" if sort.startswith("-") else "asc",
             marker=str(data.get("before") if backwards else data.get("marker", "")),
@@ -112,7 +121,11 @@ class ServerFilterForm(PortalForm):
     def link_params(self) -> dict[str, str]:
         """The filters as query parameters (without paging), for next/previous links."""
         data = self.cleaned_data if self.is_valid() else {}
-        params = {k: str(data[k]) for k in ("name", "status", "ip", "sort") if data.get(k)}
+        params = {
+            k: str(data[k])
+            for k in ("name", "status", "ip", "flavor", "image", "sort")
+            if data.get(k)
+        }
         if data.get("per_page") and data["per_page"] != self.default_per_page:
             params["per_page"] = str(data["per_page"])
         return params

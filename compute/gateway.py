@@ -163,6 +163,13 @@ class ServerQuery:
     all_projects: bool = False  # admins: every project's servers
     project_id: str = ""  # with all_projects: one project only
     host: str = ""  # admins: servers on one compute host
+    # Nova's changes-since: only servers updated at or after this time, deleted ones too
+    # (status DELETED). compute/warm.py keeps lists warm with it.
+    changes_since: datetime | None = None
+    # Matched over the warm list (compute/warm.py), never sent: Nova filters flavor and
+    # image by id only, the page filters by name (regular expressions, like name and ip).
+    flavor: str = ""
+    image: str = ""
 
 
 @dataclass(frozen=True)
@@ -684,6 +691,8 @@ class ComputeGateway:
             params["host"] = query.host
         if query.all_projects:
             params["all_tenants"] = "True"
+        if query.changes_since:
+            params["changes-since"] = query.changes_since.isoformat()
         # One request (the SDK's own pagination would ask for one more page after a short
         # one), parsed without building SDK objects.
         body = _json(

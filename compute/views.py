@@ -1,8 +1,9 @@
 """Instances (list, launch, detail, every action), key pairs and server groups.
 
 Every view acts with the signed-in user's own token through ComputeGateway. The instances
-page makes three calls at once whatever the number of servers (servers, images, limits);
-a row in a changing state polls its own partial until it settles (286 stops it).
+page makes three calls at once whatever the number of servers (the warm servers list's one
+changes-since delta, compute/warm.py; images; limits) and pages, filters and sorts the warm
+rows itself; a row in a changing state polls its own partial until it settles (286 stops it).
 After an action, an htmx request gets the fresh row (plus the message, out of band); a
 plain request is redirected back with the message.
 """
@@ -29,7 +30,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from compute import actions as acts
 from compute import forms as f
-from compute import launch
+from compute import launch, warm
 from compute.gateway import ComputeGateway, Image, Server, ServerQuery
 from compute.hints import explain, hint_for
 from portal.concurrency import concurrently
@@ -178,12 +179,15 @@ def _list_url(params: dict[str, str]) -> str:
 def list_servers(request: PortalRequest) -> HttpResponse:
     form = f.ServerFilterForm(request.GET or None, per_page=page_size(request))
     gw = _gw(request)
-    # One page of servers, the image names and the quota: three calls at once, whatever N.
-    page, images, limits = concurrently(
-        lambda: gw.list_servers(form.query()),
+    scope = warm.project_scope(me(request))
+    # The warm servers (one changes-since delta; one full list when cold), the image names
+    # and the quota: three calls at once, whatever N. The page is cut here (compute/warm.py).
+    servers, images, limits = concurrently(
+        lambda: warm.warm_servers(gw, scope),
         _optional(gw.list_images),
         _optional(gw.get_limits),
     )
+    page = warm.page_of(servers, form.query(), {i.id: i.label for i in images or []})
     params = form.link_params()
     context = {
         "form": form,
@@ -250,6 +254,7 @@ def _after(
     posted_next = safe_next(request, request.POST.get("next"))
     if request.htmx and not posted_next:
         row = fetch_row(gw, server_id, leaving, int(time.time()))
+        warm.note_server(me(request), server_id, row.server if row else None)
         oob = request.htmx.target != f"server-{server_id}"
         context = {"row": row, "server_id": server_id, "oob": oob}
         response = render(request, "compute/servers.html#action-response", context)

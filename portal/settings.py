@@ -232,6 +232,12 @@ STACKDESK_TOKEN_MARGIN = int(os.environ.get("STACKDESK_TOKEN_MARGIN", "30"))
 # token revoked in Keystone stops working in the portal within this time (sessions and API).
 STACKDESK_TOKEN_RECHECK_SECONDS = int(os.environ.get("STACKDESK_TOKEN_RECHECK_SECONDS", "60"))
 STACKDESK_CLOUD_TIMEOUT = float(os.environ.get("STACKDESK_CLOUD_TIMEOUT", "30"))
+# Warm lists (compute/warm.py): the instances lists are kept in the cache and refreshed with
+# Nova's changes-since on every view; a full re-list this often catches what changes-since
+# cannot show (an address or a volume changing leaves a server's `updated` alone). The overlap
+# reads again what changed just before the newest change seen (Nova's clock, in seconds).
+STACKDESK_WARM_RELIST_SECONDS = int(os.environ.get("STACKDESK_WARM_RELIST_SECONDS", "300"))
+STACKDESK_WARM_OVERLAP_SECONDS = int(os.environ.get("STACKDESK_WARM_OVERLAP_SECONDS", "2"))
 
 # --- Celery (long jobs) ----------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or f"sqlalchemy+sqlite:///{STATE_DIR / 'broker.sqlite3'}"

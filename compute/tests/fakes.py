@@ -168,6 +168,7 @@ class FakeComputeGateway(ComputeGateway):
         self.security_groups = list(SECURITY_GROUPS)
         self.servers: dict[str, FakeServer] = {}
         self.order: list[str] = []  # creation order
+        self.deleted: list[g.Server] = []  # what changes-since still returns, as DELETED
         self.limits = {"instances": 10, "cores": 20, "ram": 51200}
         self.keypairs: dict[str, g.Keypair] = {}
         self.server_groups: dict[str, g.ServerGroup] = {}
@@ -260,6 +261,7 @@ class FakeComputeGateway(ComputeGateway):
             "addresses": (g.Address("private", f"10.0.0.{len(self.servers) + 3}", "fixed", 4),),
             "security_groups": ("default",),
             "created_at": _now() - timedelta(minutes=len(self.servers)),
+            "updated_at": _now(),
             "project_id": self.project_id,
         }
         defaults.update(fields)
@@ -279,6 +281,11 @@ class FakeComputeGateway(ComputeGateway):
             if s.task_state == "deleting":
                 del self.servers[sid]
                 self.order.remove(sid)
+                self.deleted.append(
+                    replace(
+                        s, status="DELETED", vm_state="deleted", task_state=None, updated_at=_now()
+                    )
+                )
                 continue
             if s.status == "BUILD":
                 if s.flavor.ram > HOST_RAM:
@@ -308,6 +315,9 @@ class FakeComputeGateway(ComputeGateway):
 
         self._call("list_servers")
         servers = [self.servers[sid].server for sid in self.order]
+        if query.changes_since:  # Nova: updated at or after it, deleted servers too
+            since = query.changes_since
+            servers = [s for s in servers + self.deleted if (s.updated_at or since) >= since]
         if not query.all_projects:
             servers = [s for s in servers if s.project_id == self.project_id]
         elif query.project_id:

@@ -282,13 +282,13 @@ class AcceptTransferForm(PortalForm):
 
 # --- administrators ----------------------------------------------------------------------------
 
-# The statuses an administrator may set (Cinder's os-reset_status schema takes these and a few
-# transitional ones a stuck volume should not be put back into).
+# The statuses an administrator may set: what a stuck volume is really in. Cinder's schema
+# takes transitional ones too (creating, attaching...), which would leave it stuck again;
+# it refuses deleting, and in-use for a volume without attachments.
 RESET_STATUSES = (
     ("available", _("available")),
     ("in-use", _("in-use")),
     ("error", _("error")),
-    ("error_deleting", _("error_deleting")),
     ("maintenance", _("maintenance")),
 )
 ATTACH_STATUSES = (

@@ -42,7 +42,7 @@ IN_USE_OR_SNAPSHOTS = (
 )
 # What Cinder's os-reset_status schema accepts (cinder/api/schemas/volume_actions.py).
 RESET_STATUSES = frozenset(
-    {"available", "in-use", "error", "error_deleting", "maintenance", "creating", "deleting"}
+    {"available", "in-use", "error", "maintenance", "creating", "attaching", "detaching"}
 )
 # What each busy status becomes when Cinder's background work is done.
 SETTLES = {
@@ -518,6 +518,10 @@ class FakeVolumesGateway(VolumesGateway):
         if status not in RESET_STATUSES:
             raise Rejected(f"Invalid input for field/attribute status. Value: {status}.")
         volume = self.volumes[volume_id]
+        if status == "in-use" and not volume.attachments:
+            raise Rejected(
+                "Cannot reset-state to in-use because volume does not have any attachments."
+            )
         attachments = () if attach_status == "detached" else volume.attachments
         self.volumes[volume_id] = replace(volume, status=status, attachments=attachments)
 
@@ -601,11 +605,11 @@ class FakeVolumesGateway(VolumesGateway):
         self._call("delete_volume_type", change=True)
         t = self._type(type_id)
         if type_id == self.default_type:
-            raise Rejected("Default volume type can not be deleted.")
-        if any(v.volume_type == t.name for v in self.volumes.values()):
             raise Rejected(
-                f"Volume Type {type_id} deletion is not allowed with volumes present with the type."
+                f"The volume type {type_id} is a default volume type and cannot be deleted."
             )
+        if any(v.volume_type == t.name for v in self.volumes.values()):
+            raise Rejected("Target volume type is still in use.")  # types_manage.py
         self.types = [x for x in self.types if x.id != type_id]
 
     def list_qos_specs(self) -> list[QosSpec]:
@@ -648,7 +652,7 @@ class FakeVolumesGateway(VolumesGateway):
         self._call("delete_qos_spec", change=True)
         self.get_qos_spec(qos_id)
         if any(t.qos_specs_id == qos_id for t in self.types):
-            raise Rejected(f"QoS Specs {qos_id} is still associated with entities.")
+            raise Rejected("Qos specs still in use.")  # qos_specs_manage.py, not forced
         del self.qos[qos_id]
 
     def list_storage_pools(self) -> list[StoragePool]:

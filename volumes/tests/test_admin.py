@@ -133,6 +133,10 @@ def test_reset_to_an_invalid_status_changes_nothing(
         assert "Select a valid choice" in text(answer) or "This field is required" in text(answer)
     assert fake.volumes[v.id].status == "attaching"
     assert "reset_volume_status" not in fake.calls
+    refused = admin_client.post(url, {"status": "in-use"})  # Cinder's own refusal
+    assert refused.status_code == 400
+    assert "volume does not have any attachments" in text(refused)
+    assert fake.volumes[v.id].status == "attaching"
 
 
 # --- volume types ------------------------------------------------------------------------------
@@ -218,9 +222,9 @@ def test_deleting_a_type_in_use_or_the_default_is_refused_clearly(
     fake.add_volume("data", volume_type="fast")
     answer = admin_client.post("/volumes/admin/types/t-fast/delete/")
     assert answer.status_code == 400
-    assert "deletion is not allowed with volumes present with the type" in text(answer)
+    assert "Target volume type is still in use." in text(answer)
     answer = admin_client.post("/volumes/admin/types/t-ceph/delete/")
-    assert "Default volume type can not be deleted." in text(answer)
+    assert "is a default volume type and cannot be deleted." in text(answer)
     assert {t.name for t in fake.types} == {"ceph", "fast"}
     fake.volumes.clear()
     assert admin_client.post("/volumes/admin/types/t-fast/delete/").status_code == 302
@@ -246,7 +250,7 @@ def test_create_associate_disassociate_and_delete_a_qos_spec(
     page = text(admin_client.get("/volumes/admin/qos/"))
     assert "total_iops_sec=500" in page and "Disassociate" in page
     refused = text(admin_client.post(base + "delete/"))
-    assert "is still associated with entities" in refused and spec.id in fake.qos
+    assert "Qos specs still in use." in refused and spec.id in fake.qos
     admin_client.post(base + "disassociate/", {"volume_type": "t-fast"})
     assert fake._type("t-fast").qos_specs_id == ""
     assert admin_client.post(base + "delete/").status_code == 302

@@ -1,0 +1,227 @@
+"""The stackdesk.portal collection with real Ansible on the all-in-one cloud.
+
+`ansible-playbook` (ansible-core from requirements.lock) runs two playbooks of
+tests/cloud/playbooks/ against the portal's live server and a real worker: the first builds a
+throwaway tenant's network, subnet, security group and rule, key pair and instance with
+openstack.cloud, then drains the instance's host with stackdesk.portal.drain_host (check mode
+first), has the portal refuse an evacuation signed in with an application credential, applies
+quotas to the tenant's project and exports its usage CSV; the second runs the same drain
+(signed in with an `auth:` dict), quotas and export again, and a live migration to the host
+the instance is on: it changes nothing.
+openstacksdk then checks that the instance moved and the host is disabled.
+
+The collection is installed from the tarball `ansible-galaxy collection build` makes, into a
+temporary collections path; openstack.cloud from the `ansible` package's wheel on PyPI
+(ANSIBLE_BUNDLE says which and why), downloaded once into the state folder and unpacked
+there: only that collection, not the package's hundreds of others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.cloud.test_admin_drain import emptiest_host, restore
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]
+
+# The `ansible` release whose wheel bundles openstack.cloud 2.6.0. The one built for
+# ansible-core 2.19 (12.3.0) bundles 2.5.0, which reads `openstack.version` as an attribute
+# of the package, and openstacksdk 4.22 no longer imports that submodule ("module 'openstack'
+# has no attribute 'version'"); 2.6.0 works with ansible-core 2.19. The wheel says Python
+# 3.12 for the ansible-core it requires: only the collection is taken from it.
+ANSIBLE_BUNDLE = "14.5.0"
+OPENSTACK_CLOUD = "ansible_collections/openstack/cloud/"
+CACHE = Path(os.environ.get("STACKDESK_STATE_ROOT", "/var/lib/stackdesk")) / "ansible"
+BIN = Path(sys.executable).parent
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+QUOTAS = {
+    "compute": {"instances": 7, "cores": 9},
+    "network": {"floating_ips": 3},
+    "volume": {"gigabytes": 33},
+}
+RECAP = re.compile(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+
+
+def openstack_cloud_wheel() -> Path:
+    """The `ansible` wheel, from PyPI with pip the first time, then from the state folder."""
+    wheel = CACHE / f"ansible-{ANSIBLE_BUNDLE}-py3-none-any.whl"
+    if not wheel.exists():
+        download = CACHE / f"download-{os.getpid()}"
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"]
+            + ["--python-version", "3.12", "-d", str(download), f"ansible=={ANSIBLE_BUNDLE}"],
+            check=True,
+        )
+        os.replace(download / wheel.name, wheel)  # whole or not at all, for parallel runs
+        download.rmdir()
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def collections_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """stackdesk.portal from its built tarball, openstack.cloud from the `ansible` wheel."""
+    where = tmp_path_factory.mktemp("collections")
+    built = tmp_path_factory.mktemp("built")
+    galaxy = [str(BIN / "ansible-galaxy"), "collection"]
+    env = ansible_env(where, built)
+    subprocess.run(
+        [*galaxy, "build", str(ROOT / "ansible/stackdesk/portal"), "--output-path", str(built)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    (tarball,) = built.glob("stackdesk-portal-*.tar.gz")
+    subprocess.run(
+        [*galaxy, "install", "--offline", str(tarball), "-p", str(where)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    with zipfile.ZipFile(openstack_cloud_wheel()) as wheel:
+        wheel.extractall(where, [n for n in wheel.namelist() if n.startswith(OPENSTACK_CLOUD)])
+    assert (where / OPENSTACK_CLOUD / "MANIFEST.json").exists()
+    return where
+
+
+def ansible_env(collections: Path, tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "OS_"))}
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections),
+            "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-local"),
+            "ANSIBLE_HOME": str(tmp / "ansible-home"),
+            # The modules run in this venv's Python: openstack.cloud needs its openstacksdk.
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "ANSIBLE_NOCOLOR": "1",
+            "LC_ALL": "C.UTF-8",
+            "NO_PROXY": "localhost,127.0.0.1",
+            "PATH": f"{BIN}:{os.environ['PATH']}",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def playbook(name: str, variables: dict[str, Any], env: dict[str, str], tmp: Path) -> str:
+    """Run one playbook (-v: every task's result is printed); its output, after it passed."""
+    extra = tmp / f"{name}.vars.json"
+    extra.write_text(json.dumps(variables))
+    extra.chmod(0o600)
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-v", "-i", "localhost,", str(PLAYBOOKS / name)]
+        + ["-e", f"@{extra}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    print(f"{name}: {time.monotonic() - started:.1f} s")  # for the record (pytest -s)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_a_playbook_builds_a_tenant_then_drains_its_host_and_a_second_drain_changes_nothing(
+    portal_clouds_yaml: Path,
+    start_worker: Any,
+    make_tenant: Any,
+    sdk_admin: Any,
+    live_server: Any,
+    collections_path: Path,
+    tmp_path: Path,
+) -> None:
+    tenant = make_tenant("ansible", roles=("admin", "member", "reader"))
+    source = emptiest_host(sdk_admin)
+    start_worker(OS_CLIENT_CONFIG_FILE=str(portal_clouds_yaml))
+    auth_url = sdk_admin.auth["auth_url"]
+    clouds = tmp_path / "clouds.yaml"
+    entry = {
+        "auth": {
+            "auth_url": auth_url,
+            "username": tenant.username,
+            "password": tenant.password,
+            "project_id": tenant.project.id,
+            "user_domain_name": "Default",
+        },
+        "region_name": "RegionOne",
+        "interface": "public",
+        "identity_api_version": 3,
+    }
+    clouds.write_text(yaml.safe_dump({"clouds": {tenant.name: entry}}))
+    credential = tenant.conn.identity.create_application_credential(
+        user=tenant.user.id, name=f"{tenant.name}-ansible"
+    )
+    image = next(i for i in tenant.conn.image.images() if i.visibility == "public")
+    public_key = (
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode()
+    )
+    env = ansible_env(collections_path, tmp_path, OS_CLIENT_CONFIG_FILE=str(clouds))
+    out = tmp_path / "first.json"
+    variables = {
+        "cloud_name": tenant.name,
+        "portal_url": live_server.url,
+        "prefix": tenant.name,
+        "source": source,
+        "image": image.id,
+        "flavor": "m1.nano",
+        "public_key": public_key,
+        "auth_url": auth_url,
+        "app_credential_id": credential.id,
+        "app_credential_secret": credential.secret,
+        "out": str(out),
+        "project_id": tenant.project.id,
+        "quotas": QUOTAS,
+        "usage_day": (datetime.now(UTC).date() - timedelta(days=1)).isoformat(),
+        "usage_csv": str(tmp_path / "usage.csv"),
+    }
+    try:
+        first = playbook("tenant_and_drain.yml", variables, env, tmp_path)
+        found = json.loads(out.read_text())
+        server = sdk_admin.compute.get_server(found["server"])
+        assert server.status == "ACTIVE" and server.compute_host not in (source, None, "")
+        (service,) = sdk_admin.compute.services(binary="nova-compute", host=source)
+        assert service.status == "disabled" and service.disabled_reason == tenant.name
+        ours = [i for i in found["drained"]["operation"]["result"]["items"] if i["id"] == server.id]
+        assert ours[0]["dest"] == server.compute_host
+        assert [
+            m.migration_type for m in sdk_admin.compute.migrations(instance_uuid=server.id)
+        ] == ["live-migration"]
+        quota = sdk_admin.compute.get_quota_set(tenant.project.id)
+        assert quota.instances == QUOTAS["compute"]["instances"]
+        network_quota = sdk_admin.network.get_quota(tenant.project.id)
+        assert network_quota.floating_ips == QUOTAS["network"]["floating_ips"]
+        header = (tmp_path / "usage.csv").read_text().splitlines()[0]
+        assert header.split(",") == found["usage"]["header"]
+        second = {
+            **variables,
+            "username": tenant.username,
+            "password": tenant.password,
+            "dest": server.compute_host,
+        }
+        again = playbook("drain_again.yml", second, env, tmp_path)
+        recap = RECAP.search(again)
+        assert recap and recap.group(2) == "0" and recap.group(4) == "0", again[-3000:]
+        # No secret in what Ansible printed (every task's result, with -v).
+        for secret in (tenant.password, credential.secret):
+            assert secret not in first + again
+    finally:
+        restore(sdk_admin, source)
+        tenant.conn.compute.delete_keypair(f"{tenant.name}-key", ignore_missing=True)

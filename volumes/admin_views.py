@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.concurrency import concurrently
-from portal.errors import NotFound, Rejected
+from portal.errors import CloudUnavailable, NotFound, Rejected
 from portal.forms import PortalForm
 from portal.identity import PortalRequest, admin_required
 from volumes import forms as f
 from volumes.gateway import QosSpec, VolumeType
-from volumes.views import _confirm, _form_page, _gw, _optional, _poll, _posted
+from volumes.views import _confirm, _form_page, _gw, _optional, _poll, _posted, _unavailable
 
 
 def _project_choices(names: dict[str, str] | None) -> list[tuple[str, str]]:
@@ -62,7 +62,11 @@ def _post_back(
 def admin_volumes(request: PortalRequest) -> HttpResponse:
     """Two calls at once: Cinder's volumes of all projects, Keystone's project names."""
     gw = _gw(request)
-    volumes, names = concurrently(gw.list_all_volumes, _optional(gw.list_project_names))
+    try:
+        volumes, names = concurrently(gw.list_all_volumes, _optional(gw.list_project_names))
+    except CloudUnavailable as exc:
+        query = f.AdminVolumeFilterForm(projects=[], hosts=[], statuses=[])
+        return _unavailable(request, "volumes/admin_volumes.html", exc, query=query)
     projects = names or {}
     query = f.AdminVolumeFilterForm(
         request.GET or None,

@@ -56,6 +56,18 @@ def _poll(request: PortalRequest, template: str, context: dict[str, Any]) -> Htt
     return render(request, template, context)
 
 
+def _unavailable(
+    request: PortalRequest, template: str, exc: CloudUnavailable, **context: Any
+) -> HttpResponse:
+    """Cinder (or the service a list needs) is not answering: the page with a banner that says
+    so and an empty table, 503, instead of no page at all. A poll gets the portal's usual
+    htmx answer (the error middleware)."""
+    if _partial(request):
+        raise exc
+    context.update(unavailable=str(exc), rows=[], busy=False, can_change=False)
+    return render(request, template, context, status=503)
+
+
 def _form_page(
     request: PortalRequest,
     form: PortalForm,
@@ -127,7 +139,11 @@ def list_volumes(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
     if not gw.has_volumes():
         return render(request, "volumes/list.html", {"no_service": True, "busy": False})
-    volumes, servers = concurrently(gw.list_volumes, _optional(gw.list_server_names))
+    try:
+        volumes, servers = concurrently(gw.list_volumes, _optional(gw.list_server_names))
+    except CloudUnavailable as exc:
+        query = f.VolumeFilterForm(statuses=[])
+        return _unavailable(request, "volumes/list.html", exc, query=query)
     statuses = sorted({v.status for v in volumes})
     query = f.VolumeFilterForm(request.GET or None, statuses=statuses)
     shown = volumes
@@ -420,7 +436,10 @@ def delete_volumes(request: PortalRequest) -> HttpResponse:
 @login_required
 def list_snapshots(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
-    snapshots, volumes = concurrently(gw.list_snapshots, gw.list_volumes)
+    try:
+        snapshots, volumes = concurrently(gw.list_snapshots, gw.list_volumes)
+    except CloudUnavailable as exc:
+        return _unavailable(request, "volumes/snapshots.html", exc)
     names = {v.id: v.label for v in volumes}
     context = {
         "rows": [(s, names.get(s.volume_id, s.volume_id)) for s in snapshots],
@@ -500,7 +519,10 @@ def delete_snapshot(request: PortalRequest, snapshot_id: str) -> HttpResponse:
 @login_required
 def list_backups(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
-    backups, volumes = concurrently(gw.list_backups, gw.list_volumes)
+    try:
+        backups, volumes = concurrently(gw.list_backups, gw.list_volumes)
+    except CloudUnavailable as exc:
+        return _unavailable(request, "volumes/backups.html", exc)
     names = {v.id: v.label for v in volumes}
     context = {
         "rows": [(b, names.get(b.volume_id, b.volume_id)) for b in backups],
@@ -587,7 +609,10 @@ def delete_backup(request: PortalRequest, backup_id: str) -> HttpResponse:
 @login_required
 def list_transfers(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
-    transfers, volumes = concurrently(gw.list_transfers, gw.list_volumes)
+    try:
+        transfers, volumes = concurrently(gw.list_transfers, gw.list_volumes)
+    except CloudUnavailable as exc:
+        return _unavailable(request, "volumes/transfers.html", exc)
     names = {v.id: v.label for v in volumes}
     context = {
         "rows": [(t, names.get(t.volume_id, t.volume_id)) for t in transfers],

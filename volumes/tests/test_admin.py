@@ -90,17 +90,37 @@ def test_without_keystone_projects_are_shown_by_id(
     assert "p-demo" in page and "projects are shown by their ID" in page
 
 
-def test_a_cinder_outage_is_a_clear_page_not_a_500(
+def test_a_cinder_outage_is_a_banner_on_the_lists_and_a_clear_page_elsewhere(
     admin_client: Client, member_client: Client, fake: FakeVolumesGateway
 ) -> None:
-    for call in ("list_all_volumes", "list_all_volume_types", "list_storage_pools"):
-        fake.failures[call] = CloudUnavailable(f"{call}: 503 Service Unavailable")
-    fake.failures["list_volumes"] = CloudUnavailable("cinder: 503 Service Unavailable")
+    down = CloudUnavailable("block-storage: 503 Service Unavailable")
+    for call in (
+        "list_volumes",
+        "list_snapshots",
+        "list_backups",
+        "list_transfers",
+        "list_all_volumes",
+        "list_all_volume_types",
+        "list_storage_pools",
+        "get_volume",
+    ):
+        fake.failures[call] = down
+    lists = ["/volumes/", "/volumes/snapshots/", "/volumes/backups/", "/volumes/transfers/"]
+    for client, url in [(member_client, u) for u in lists] + [
+        (admin_client, "/volumes/admin/volumes/")
+    ]:
+        answer = client.get(url)
+        page = text(answer)
+        assert answer.status_code == 503, url
+        assert "block storage (Cinder) could not be reached" in page, url
+        assert "503 Service Unavailable" in page and 'class="nav nav-tabs' in page, url
+        assert "Create volume" not in page, url  # nothing offered that would fail
+    polled = member_client.get("/volumes/", headers={"HX-Request": "true"})
+    assert polled.status_code == 503  # the error middleware's htmx answer, not a 500
     for client, url in (
-        (admin_client, "/volumes/admin/volumes/"),
         (admin_client, "/volumes/admin/types/"),
         (admin_client, "/volumes/admin/pools/"),
-        (member_client, "/volumes/"),
+        (member_client, f"/volumes/{'0' * 8}-0000-0000-0000-{'0' * 12}/"),
     ):
         answer = client.get(url)
         assert answer.status_code == 503, url

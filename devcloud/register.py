@@ -63,6 +63,9 @@ def main() -> None:
     # System-scoped reader: the portal looks domains up with it at sign-in, to tell an unknown
     # domain from a wrong password (Keystone answers both with the same 401).
     identity.assign_system_role_to_user(user=user, role=roles["reader"], system="all")
+    # Reader of every project of the default domain (inherited): the capacity sampler reads each
+    # project's quota usage with a token scoped to it (capacity/gateway.py, docs/operations.md).
+    identity.assign_domain_role_to_user("default", user=user, role=roles["reader"], inherited=True)
 
     services = {service.name: service for service in identity.services()}
     endpoints = {(e.service_id, e.interface) for e in identity.endpoints()}

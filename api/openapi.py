@@ -195,7 +195,8 @@ def api_patterns() -> Iterator[URLPattern]:
     for pattern in urls.urlpatterns:
         if not isinstance(pattern, URLPattern):
             raise TypeError("api/urls.py includes no other URL conf: declare its paths here")
-        yield pattern
+        if pattern.callback is not api.no_endpoint:
+            yield pattern
 
 
 def openapi_path(pattern: URLPattern) -> str:

@@ -31,4 +31,6 @@ urlpatterns = [
     path("quotas/bulk/", projects_api.apply_quotas, name="apply-quotas"),
     path("usage.csv", quotas_api.usage_csv, name="usage-csv"),
     path("audit/", api.list_audit_records, name="list-audit-records"),
+    # Last: any other URL ending in a slash (Django adds one first) is a JSON 404.
+    path("<path:rest>/", api.no_endpoint, name="no-endpoint"),
 ]

@@ -327,6 +327,13 @@ def api_view(
     return decorate
 
 
+@csrf_exempt
+def no_endpoint(request: PortalRequest, rest: str) -> HttpResponse:
+    """A URL under /api/v1/ that names no endpoint (api/urls.py's last pattern): a JSON 404,
+    as every other answer of the API, not the portal's HTML page."""
+    return error(_("There is no such endpoint: see /api/v1/openapi.json."), 404)
+
+
 # --- request bodies and forms ---------------------------------------------------------------
 
 

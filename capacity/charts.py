@@ -34,6 +34,11 @@ STYLE = Style(
     legend_font_size=12,
     title_font_size=14,
     value_label_font_size=11,
+    # solid light guides: a dashed guide would look like the dashed capacity line
+    guide_stroke_color="#dee2e6",
+    guide_stroke_dasharray="none",
+    major_guide_stroke_color="#ced4da",
+    major_guide_stroke_dasharray="none",
 )
 
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "compute",
     "volumes",
     "capacity",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,13 @@ STACKDESK_TOKEN_MARGIN = int(os.environ.get("STACKDESK_TOKEN_MARGIN", "30"))
 # token revoked in Keystone stops working in the portal within this time (sessions and API).
 STACKDESK_TOKEN_RECHECK_SECONDS = int(os.environ.get("STACKDESK_TOKEN_RECHECK_SECONDS", "60"))
 STACKDESK_CLOUD_TIMEOUT = float(os.environ.get("STACKDESK_CLOUD_TIMEOUT", "30"))
+# Prometheus that scrapes RabbitMQ, MariaDB and Ceph (monitoring/): System Health shows them
+# when set, e.g. the all-in-one's http://127.0.0.1:9099 (devcloud/README.md, Metrics).
+STACKDESK_PROMETHEUS_URL = os.environ.get("STACKDESK_PROMETHEUS_URL", "").rstrip("/")
+if STACKDESK_PROMETHEUS_URL and not STACKDESK_PROMETHEUS_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"STACKDESK_PROMETHEUS_URL: {STACKDESK_PROMETHEUS_URL!r} is not an http(s) URL."
+    )
 # Warm lists (compute/warm.py): the instances lists are kept in the cache and refreshed with
 # Nova's changes-since on every view; a full re-list this often catches what changes-since
 # cannot show (an address or a volume changing leaves a server's `updated` alone). The overlap

@@ -34,6 +34,7 @@ urlpatterns = [
     path("network/", include("network.urls")),
     path("compute/", include("compute.urls")),
     path("volumes/", include("volumes.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("", include("capacity.urls")),  # /admin/capacity/, /project/capacity/
     path("api/v1/", include("api.urls")),
 ]

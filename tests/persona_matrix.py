@@ -595,6 +595,8 @@ MATRIX: tuple[Row, ...] = (
     Row("compute:admin-migrations", ADMIN_PAGE, NOT_POST),
     Row("compute:host-operation", ADMIN_PAGE, NOT_POST, kwargs={"pk": "host_op"}),
     Row("compute:admin-health", ADMIN_PAGE, NOT_POST),
+    # --- monitoring (System Health's RabbitMQ, MariaDB and Ceph sections) -------------------
+    Row("monitoring:admin-health", ADMIN_PAGE, NOT_POST),
     # --- volumes ------------------------------------------------------------------------------
     Row("volumes:list-volumes", PAGE, NOT_POST),
     Row(

@@ -10,7 +10,17 @@ import pytest
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["portal", "projects", "quotas", "images", "network", "compute", "volumes", "capacity"]
+APPS = [
+    "portal",
+    "projects",
+    "quotas",
+    "images",
+    "network",
+    "compute",
+    "volumes",
+    "capacity",
+    "monitoring",
+]
 
 
 def has_strings(app: str) -> bool:

@@ -4,11 +4,12 @@
 tests/cloud/playbooks/ against the portal's live server and a real worker: the first builds a
 throwaway tenant's network, subnet, security group and rule, key pair and instance with
 openstack.cloud, then drains the instance's host with stackdesk.portal.drain_host (check mode
-first), has the portal refuse an evacuation signed in with an application credential, applies
-quotas to the tenant's project and exports its usage CSV; the second runs the same drain
-(signed in with an `auth:` dict), quotas and export again, and a live migration to the host
-the instance is on: it changes nothing.
-openstacksdk then checks that the instance moved and the host is disabled.
+first), has the portal refuse an evacuation signed in with an application credential, live
+migrates the instance on (by name, the scheduler choosing), applies quotas to the tenant's
+project and exports its usage CSV; the second runs the same drain (signed in with an `auth:`
+dict), quotas and export again, and a live migration to the host the instance is on: it
+changes nothing. openstacksdk checks that the instance moved twice, by live migration, that
+the host is disabled with the drain's reason, and the quotas.
 
 The collection is installed from the tarball `ansible-galaxy collection build` makes, into a
 temporary collections path; openstack.cloud from the `ansible` package's wheel on PyPI
@@ -132,6 +133,7 @@ def playbook(name: str, variables: dict[str, Any], env: dict[str, str], tmp: Pat
         timeout=900,
     )
     print(f"{name}: {time.monotonic() - started:.1f} s")  # for the record (pytest -s)
+    (tmp / f"{name}.log").write_text(done.stdout + done.stderr)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -200,10 +202,16 @@ def test_a_playbook_builds_a_tenant_then_drains_its_host_and_a_second_drain_chan
         (service,) = sdk_admin.compute.services(binary="nova-compute", host=source)
         assert service.status == "disabled" and service.disabled_reason == tenant.name
         ours = [i for i in found["drained"]["operation"]["result"]["items"] if i["id"] == server.id]
-        assert ours[0]["dest"] == server.compute_host
-        assert [
-            m.migration_type for m in sdk_admin.compute.migrations(instance_uuid=server.id)
-        ] == ["live-migration"]
+        assert ours[0]["dest"] not in (source, server.compute_host)
+        assert found["migrated"]["server"]["host"] == server.compute_host
+        records = sdk_admin.compute.migrations(instance_uuid=server.id)
+        assert [m.migration_type for m in records] == ["live-migration"] * 2
+        for job in ("drained", "migrated", "quotas"):
+            op = found[job]["operation"]
+            took = datetime.fromisoformat(op["finished_at"]) - datetime.fromisoformat(
+                op["created_at"]
+            )
+            print(f"{job}: the portal's job took {took.total_seconds():.1f} s")
         quota = sdk_admin.compute.get_quota_set(tenant.project.id)
         assert quota.instances == QUOTAS["compute"]["instances"]
         network_quota = sdk_admin.network.get_quota(tenant.project.id)

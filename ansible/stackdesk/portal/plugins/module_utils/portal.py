@@ -378,7 +378,8 @@ class Session:
                     body=job,
                 )
             time.sleep(max(1, params["poll_interval"]))
-            job = self.portal_json("GET", job["url"].removeprefix("/api/v1/"))
+            # By its id, not its `url`: that carries the portal's own path prefix, if any.
+            job = self.portal_json("GET", f"operations/{int(job['id'])}/")
         return job
 
     # -- the services, read with the same token

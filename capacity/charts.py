@@ -20,6 +20,7 @@ from pygal.style import Style  # type: ignore[import-untyped]
 
 # solid, long dash, dots, dash-dot, short dash: told apart in grey too
 DASHES = ("", "10,5", "2,4", "12,4,2,4", "5,3")
+DOTS_UP_TO = 30
 COLOURS = ("#0d6efd", "#6c757d", "#d63384", "#198754", "#fd7e14")
 STYLE = Style(
     background="#ffffff",
@@ -60,8 +61,10 @@ def line_chart(title: str, series: Sequence[Series], y_title: str = "") -> bytes
         y_title=y_title,
         width=800,
         height=320,
-        show_dots=True,
-        dots_size=2,
+        # a dot per sample only while there are few (one sample draws no line); beyond that
+        # they cost a node and a tooltip each and hide nothing the dashes do not show
+        show_dots=max((len(s.points) for s in series), default=0) <= DOTS_UP_TO,
+        dots_size=3,
         stroke_style={"width": 2},
         x_label_rotation=20,
         x_value_formatter=_time_label,

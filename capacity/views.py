@@ -10,15 +10,19 @@ CSV beside it. Call budget: admin page 1, everything else 0.
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -61,10 +65,6 @@ def _scope(request: PortalRequest, hosts: list[str], aggregates: list[Aggregate]
         if kind == "aggregate" and aggregate.name == name:
             return Scope("aggregate", name, aggregate.hosts)
     raise Http404(_("There is no such host or aggregate in the samples."))
-
-
-def _hosts(cloud_key: str) -> list[str]:
-    return [r.provider_name for r in trends.latest_rows(cloud_key) if r.provider_id]
 
 
 class _Echo:
@@ -133,10 +133,29 @@ def admin_capacity(request: PortalRequest) -> HttpResponse:
             (trends.RESOURCE_NAMES[r], trends.project(r, week)) for r in trends.RESOURCES
         ],
         "points": shown,
+        "point_rows": _point_rows(shown),
         "query": query,
         "empty_note": _empty_note(),
     }
     return render(request, "capacity/admin_capacity.html", context)
+
+
+def _point_rows(points: list[Point]) -> str:
+    """The charts' numbers as table rows, joined here: up to MAX_POINTS rows of eight cells
+    would be most of the page's rendering time as template nodes."""
+    return format_html_join(
+        "",
+        '<tr><td>{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
+        '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
+        '<td class="text-end">{}</td><td class="text-end">{}</td></tr>',
+        (
+            (
+                p.taken_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+                *(p.values[c] for c in trends.COLUMNS),
+            )
+            for p in points
+        ),
+    )
 
 
 def _capacity_chart(resource: str, scope: Scope, points: list[Point]) -> bytes:
@@ -163,10 +182,20 @@ def show_capacity_chart(request: PortalRequest) -> HttpResponse:
         raise Http404(_("There is no such resource."))
     wanted = request.GET.get("scope", "cloud")
     aggregates = _aggregates(request)[0] if wanted.startswith("aggregate:") else []
-    scope = _scope(request, _hosts(cloud_key), aggregates)
-    span = trends.RANGES[range_key]
-    points = trends.capacity_points(cloud_key, scope, timezone.now() - span)
-    return _svg_response(_capacity_chart(resource, scope, trends.thin(points, span)))
+    latest = trends.latest_rows(cloud_key)
+    scope = _scope(request, [r.provider_name for r in latest if r.provider_id], aggregates)
+    # A chart changes with each sampling round: drawn once per round, scope, range, resource
+    # and language (pygal takes tens of milliseconds), then served from the cache.
+    when = latest[0].taken_at.isoformat() if latest else ""
+    name = f"{cloud_key}|{scope.key}|{scope.hosts}|{range_key}|{resource}|{when}|{get_language()}"
+    key = "stackdesk:capacity:chart:" + hashlib.sha256(name.encode()).hexdigest()
+    svg: bytes | None = cache.get(key)
+    if svg is None:
+        span = trends.RANGES[range_key]
+        points = trends.capacity_points(cloud_key, scope, timezone.now() - span)
+        svg = _capacity_chart(resource, scope, trends.thin(points, span))
+        cache.set(key, svg, settings.STACKDESK_CAPACITY_SAMPLE_EVERY)
+    return _svg_response(svg)
 
 
 @require_GET

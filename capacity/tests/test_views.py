@@ -198,3 +198,13 @@ def test_the_project_chart_draws_the_projects_series(
     assert "RAM (GiB)" in svg and "Volumes (GiB)" in svg and "<script" not in svg
     assert member_client.get("/project/capacity/chart.svg?chart=x").status_code == 404
     assert client.get("/project/capacity/chart.svg").status_code == 302
+
+
+def test_a_chart_is_drawn_once_per_round(fake: FakeCapacityGateway, admin_client: Client) -> None:
+    history(fake, days=1)
+    url = "/admin/capacity/chart.svg?scope=host:compute1&range=24h&resource=ram"
+    first = admin_client.get(url).content
+    assert admin_client.get(url).content == first  # pygal gives each drawing a new id
+    fake.allocate("rp-1", "vm-new", 1, 4096, 1)
+    sample_cloud(fake, UNIT_CLOUD)
+    assert admin_client.get(url).content != first

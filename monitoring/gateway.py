@@ -82,6 +82,7 @@ class Section:
     state: State
     findings: tuple[Finding, ...]
     target: str  # job and address Prometheus scrapes, e.g. "rabbitmq 127.0.0.1:15692"
+    scraped: bool = True  # False: no figures at all (Prometheus or the scrape failed)
 
     @property
     def reasons(self) -> list[str | Promise]:
@@ -246,7 +247,9 @@ def _section(findings: list[Finding], target: str) -> Section:
 
 
 def _no_data(error: NoData, jobs: tuple[str, ...]) -> Section:
-    return Section("no data", (Finding("no data", error.reason),), error.target or jobs[0])
+    return Section(
+        "no data", (Finding("no data", error.reason),), error.target or jobs[0], scraped=False
+    )
 
 
 def _scraped(prometheus: Prometheus, jobs: tuple[str, ...], names: str) -> tuple[str, list[Sample]]:
@@ -368,13 +371,25 @@ def get_rabbitmq_health(prometheus: Prometheus) -> RabbitMQHealth:
                 ),
             )
         )
+    if not services:
+        # RabbitMQ is up, but what the section is for is missing
+        findings.append(
+            Finding(
+                "no data",
+                _(
+                    "RabbitMQ reports no queue of nova, neutron or cinder: it gives a queue's "
+                    "figures only if the queue was declared after its statistics were on "
+                    "(rabbitmq_prometheus enabled). Restart the services to see theirs."
+                ),
+            )
+        )
     if not findings:
         findings.append(
             Finding(
                 "ok",
                 format_lazy(
-                    _("{n} queues; every queue of nova, neutron and cinder has a consumer."),
-                    n=len(queues),
+                    _("{n} queues of nova, neutron and cinder, each with a consumer."),
+                    n=len(services),
                 ),
             )
         )

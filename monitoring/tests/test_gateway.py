@@ -27,7 +27,20 @@ def test_rabbitmq_figures_per_queue_of_nova_neutron_and_cinder(prometheus: FakeP
     assert len(health.queues) == 6
     assert {q.name: q.service for q in health.queues}["reply_4089a65b"] == "reply"
     assert (health.ready, health.unacked) == (9, 1)
-    assert "6 queues" in reasons(health.section)
+    assert reasons(health.section) == "4 queues of nova, neutron and cinder, each with a consumer."
+
+
+def test_no_queue_of_the_services_is_no_data(prometheus: FakePrometheus) -> None:
+    """As on a cloud whose services declared their queues before the plugin was enabled."""
+    prometheus.series = [
+        s for s in prometheus.series if s[0].get("queue", "celery") in {"celery", "reply_4089a65b"}
+    ]
+    health = g.get_rabbitmq_health(g.Prometheus(prometheus.url))
+    assert health.section.state == "no data"
+    assert "reports no queue of nova, neutron or cinder" in reasons(health.section)
+    assert "Restart the services" in reasons(health.section)
+    assert [q.name for q in health.queues] == ["celery", "reply_4089a65b"]
+    assert health.section.scraped  # the page still shows what RabbitMQ reports
 
 
 def test_a_service_queue_without_consumer_is_an_error(prometheus: FakePrometheus) -> None:
@@ -148,6 +161,7 @@ def test_a_failed_scrape_is_no_data_with_the_target_and_prometheus_error(
     prometheus.add_target("ceph", "127.0.0.1:9283", error="connection refused")
     health = g.get_ceph_health(g.Prometheus(prometheus.url))
     assert health.section.state == "no data"
+    assert not health.section.scraped
     assert health.section.target == "ceph 127.0.0.1:9283"
     assert reasons(health.section) == (
         "The last scrape of ceph 127.0.0.1:9283 failed: "

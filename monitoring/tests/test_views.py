@@ -105,6 +105,7 @@ def test_a_failed_scrape_names_its_target(admin_client: Client, prometheus: Fake
     prometheus.add_target("rabbitmq", "127.0.0.1:15692", "/metrics/per-object", error="EOF")
     page = text(admin_client.get(URL, headers=HTMX))
     assert "RabbitMQ ? No data" in page
+    assert "queues reported" not in page  # no figures without a scrape
     assert (
         "The last scrape of rabbitmq 127.0.0.1:15692 failed: "
         "http://127.0.0.1:15692/metrics/per-object: EOF"
@@ -128,6 +129,17 @@ def test_in_korean(admin_client: Client, prometheus: FakePrometheus) -> None:
     assert "오류" in page
     assert "MariaDB에 연결하지 못합니다" in page
     assert "Error" not in page
+
+
+def test_no_service_queue_is_no_data_with_rabbitmq_s_figures(
+    admin_client: Client, prometheus: FakePrometheus
+) -> None:
+    prometheus.series = [s for s in prometheus.series if s[0].get("queue", "celery") == "celery"]
+    page = text(admin_client.get(URL, headers=HTMX))
+    assert "RabbitMQ ? No data" in page
+    assert "Restart the services to see theirs." in page
+    assert "Node rabbit@localhost: 1 queues reported, 7 messages ready, 0 unacknowledged." in page
+    assert "None reported." in page
 
 
 @pytest.mark.parametrize("persona", ["member_client", "reader_client"])

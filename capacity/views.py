@@ -116,8 +116,12 @@ def admin_capacity(request: PortalRequest) -> HttpResponse:
     scope = _scope(request, hosts, aggregates)
     now = timezone.now()
     span = trends.RANGES[range_key]
-    points = trends.capacity_points(cloud_key, scope, now - max(span, trends.RATE_WINDOW))
-    week = [p for p in points if p.taken_at >= now - trends.RATE_WINDOW]
+    if scope.kind == "aggregate":  # thinned by rounds in SQL: the chart and the week apart
+        week = trends.capacity_points(cloud_key, scope, now - trends.RATE_WINDOW)
+        points = trends.capacity_points(cloud_key, scope, now - span, span)
+    else:  # one read of the longer of the range and the week
+        points = trends.capacity_points(cloud_key, scope, now - max(span, trends.RATE_WINDOW))
+        week = [p for p in points if p.taken_at >= now - trends.RATE_WINDOW]
     shown = trends.thin([p for p in points if p.taken_at >= now - span], span)
     query = urlencode({"scope": scope.key, "range": range_key})
     context = {
@@ -192,7 +196,7 @@ def show_capacity_chart(request: PortalRequest) -> HttpResponse:
     svg: bytes | None = cache.get(key)
     if svg is None:
         span = trends.RANGES[range_key]
-        points = trends.capacity_points(cloud_key, scope, timezone.now() - span)
+        points = trends.capacity_points(cloud_key, scope, timezone.now() - span, span)
         svg = _capacity_chart(resource, scope, trends.thin(points, span))
         cache.set(key, svg, settings.STACKDESK_CAPACITY_SAMPLE_EVERY)
     return _svg_response(svg)

@@ -73,6 +73,7 @@ def test_thinning_keeps_the_peak_of_each_bucket() -> None:
 @pytest.mark.django_db
 def test_an_aggregate_adds_its_hosts_up_per_round() -> None:
     for i, when in enumerate((T0, T0 + timedelta(hours=1))):
+        CapacitySample.objects.create(cloud_key=UNIT_CLOUD, taken_at=when, provider_id="")
         for name, used in (("c1", 1 + i), ("c2", 10), ("c3", 100)):
             CapacitySample.objects.create(
                 cloud_key=UNIT_CLOUD,
@@ -92,3 +93,22 @@ def test_an_aggregate_adds_its_hosts_up_per_round() -> None:
     assert [p.values["vcpus_used"] for p in host] == [100, 100]
     # another cloud's rows are never in a series
     assert trends.capacity_points("other:RegionOne", scope, T0) == []
+
+
+@pytest.mark.django_db
+def test_a_long_aggregate_range_reads_one_round_an_interval() -> None:
+    rounds = [T0 + i * timedelta(minutes=15) for i in range(4 * 24 * 3)]  # 3 days
+    for when in rounds:
+        CapacitySample.objects.create(cloud_key=UNIT_CLOUD, taken_at=when, provider_id="")
+        CapacitySample.objects.create(
+            cloud_key=UNIT_CLOUD,
+            taken_at=when,
+            provider_id="rp-c1",
+            provider_name="c1",
+            vcpus_used=1,
+        )
+    scope = Scope("aggregate", "all", ("c1",))
+    points = trends.capacity_points(UNIT_CLOUD, scope, T0, timedelta(days=3))
+    assert trends.MAX_POINTS - 1 <= len(points) <= trends.MAX_POINTS + 1
+    assert points[-1].taken_at == rounds[-1]  # the latest round is always among them
+    assert len(trends.capacity_points(UNIT_CLOUD, scope, T0, timedelta(days=30))) < 30

@@ -28,7 +28,16 @@ from portal.forms import PortalForm
 from portal.identity import PortalRequest, admin_required
 from volumes import forms as f
 from volumes.gateway import QosSpec, VolumeType
-from volumes.views import _confirm, _form_page, _gw, _optional, _poll, _posted, _unavailable
+from volumes.views import (
+    _confirm,
+    _form_page,
+    _gw,
+    _optional,
+    _poll,
+    _posted,
+    _unavailable,
+    paged,
+)
 
 
 def _project_choices(names: dict[str, str] | None) -> list[tuple[str, str]]:
@@ -66,7 +75,9 @@ def admin_volumes(request: PortalRequest) -> HttpResponse:
         volumes, names = concurrently(gw.list_all_volumes, _optional(gw.list_project_names))
     except CloudUnavailable as exc:
         query = f.AdminVolumeFilterForm(projects=[], hosts=[], statuses=[])
-        return _unavailable(request, "volumes/admin_volumes.html", exc, query=query)
+        return _unavailable(
+            request, "volumes/admin_volumes.html", exc, query=query, matched=0, total=0
+        )
     projects = names or {}
     query = f.AdminVolumeFilterForm(
         request.GET or None,
@@ -86,13 +97,16 @@ def admin_volumes(request: PortalRequest) -> HttpResponse:
             and (not data["host"] or v.host == data["host"])
             and (not data["status"] or v.status == data["status"])
         ]
+    rows, pages = paged(request, shown)
     context = {
-        "rows": [(v, projects.get(v.project_id, v.project_id)) for v in shown],
+        "rows": [(v, projects.get(v.project_id, v.project_id)) for v in rows],
+        "matched": len(shown),
         "total": len(volumes),
         "gigabytes": sum(v.size for v in shown),
         "query": query,
-        "busy": any(v.is_busy for v in shown),
+        "busy": any(v.is_busy for v in rows),
         "names_missing": names is None,
+        **pages,
     }
     return _poll(request, "volumes/admin_volumes.html", context)
 

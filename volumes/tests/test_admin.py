@@ -65,10 +65,12 @@ def test_all_volumes_of_all_projects_with_project_and_host_in_two_calls(
     fake.project = "p-study1"
     theirs = fake.add_volume("study-data", 5, status="error", host="other@lvm#lvm")
     for n in range(30):
-        fake.add_volume(f"bulk-{n}", host="devcloud@ceph#ceph")
+        fake.add_volume(f"zz-bulk-{n}", host="devcloud@ceph#ceph")
     fake.calls.clear()
     page = text(admin_client.get("/volumes/admin/volumes/"))
     assert sorted(fake.calls) == ["list_all_volumes", "list_project_names"]  # no per-row call
+    assert page.count('<tr id="volume-') == 20  # a page of them (the default page size)
+    assert "32 volumes of 32 match, 38 GiB." in page and "Page 1 of 2 (32 volumes)" in page
     for expected in ("demo-data", "study-data", "demo", "study1", "devcloud@ceph#ceph"):
         assert expected in page, expected
     assert "other@lvm#lvm" in page and "5 GiB" in page and "ceph" in page
@@ -76,7 +78,15 @@ def test_all_volumes_of_all_projects_with_project_and_host_in_two_calls(
     by_project = text(admin_client.get("/volumes/admin/volumes/?project=p-study1"))
     assert "study-data" in by_project and "demo-data" not in by_project
     by_host = text(admin_client.get("/volumes/admin/volumes/?host=other@lvm%23lvm"))
-    assert "study-data" in by_host and "bulk-1" not in by_host
+    assert "study-data" in by_host and "zz-bulk-1" not in by_host
+    second = text(admin_client.get("/volumes/admin/volumes/?host=devcloud@ceph%23ceph&page=2"))
+    assert second.count('<tr id="volume-') == 11 and "Page 2 of 2 (31 volumes)" in second
+    assert (
+        "?host=devcloud%40ceph%23ceph&amp;page=1"
+        in admin_client.get(
+            "/volumes/admin/volumes/?host=devcloud@ceph%23ceph&page=2"
+        ).content.decode()
+    )  # the link back keeps the filter
     by_status = text(admin_client.get("/volumes/admin/volumes/?status=error"))
     assert theirs.name in by_status and "demo-data" not in by_status
 
@@ -367,3 +377,16 @@ def test_edit_sets_and_clears_the_bootable_flag(
     assert "set_volume_bootable_status" not in fake.calls  # unchanged: not sent
     member_client.post(url, {"name": "data2"})
     assert not fake.volumes[v.id].is_bootable and fake.volumes[v.id].name == "data2"
+
+
+def test_admin_pages_speak_korean(admin_client: Client, fake: FakeVolumesGateway) -> None:
+    admin_client.cookies["django_language"] = "ko"
+    fake.qos["q1"] = QosSpec("q1", "gold", "back-end")
+    for url, words in (
+        ("/volumes/admin/pools/", ("스토리지 풀", "씬 프로비저닝")),
+        ("/volumes/admin/services/", ("볼륨 서비스", "비활성화")),
+        ("/volumes/admin/types/", ("볼륨 유형 만들기", "기본")),
+        ("/volumes/admin/qos/", ("QoS 사양 만들기", "연결")),
+    ):
+        page = text(admin_client.get(url))
+        assert all(w in page for w in words), url

@@ -355,3 +355,19 @@ def test_calls_per_detail_and_create_page(member_client: Client, fake: FakeVolum
     fake.calls.clear()
     member_client.get("/volumes/create/")
     assert len(fake.calls) == 6 and len(set(fake.calls)) == 6
+
+
+def test_the_list_shows_a_page_and_links_keep_the_filter(
+    member_client: Client, fake: FakeVolumesGateway
+) -> None:
+    fake.quota_volumes = 100
+    for n in range(25):
+        fake.add_volume(f"data-{n:02d}")
+    fake.add_volume("other")
+    fake.calls.clear()
+    page = member_client.get("/volumes/?name=data").content.decode()
+    assert page.count('<tr id="volume-') == 20 and "Page 1 of 2 (25 volumes)" in page
+    assert 'href="?name=data&amp;page=2"' in page
+    assert sorted(fake.calls) == ["list_server_names", "list_volumes"]  # whatever the count
+    second = member_client.get("/volumes/?name=data&page=2").content.decode()
+    assert second.count('<tr id="volume-') == 5 and "data-24" in second and "other" not in second

@@ -470,15 +470,20 @@ def _form_action(
     danger: bool = False,
     intro: str | Promise = "",
     next_url: str = "",
+    addresses: bool = False,
 ) -> HttpResponse:
     """GET shows the form (in the modal for htmx); a valid POST acts; a refusal comes back on
-    the form with OpenStack's reason, the values kept."""
+    the form with OpenStack's reason, the values kept. `addresses`: the action changes the
+    server's addresses, which Nova's changes-since does not report (and Nova learns them from
+    Neutron a moment later), so the warm lists are read in full on their next view."""
     if request.method == "POST" and form.is_valid():
         try:
             perform(form.cleaned_data)
         except (Rejected, NotFound) as exc:
             form.add_error(None, explain(exc))
         else:
+            if addresses:
+                warm.forget(me(request))
             return _after(request, gw, server.id, str(done), back=next_url)
     context = {
         "form": form,
@@ -645,6 +650,7 @@ def associate_floating_ip(request: PortalRequest, server_id: str) -> HttpRespons
         submit=_("Associate"),
         perform=perform,
         done=_("Floating IP associated."),
+        addresses=True,
     )
 
 
@@ -671,6 +677,7 @@ def disassociate_floating_ip(request: PortalRequest, server_id: str) -> HttpResp
         perform=lambda data: gw.update_floating_ip(data["floating_ip"], None),
         done=_("Floating IP disassociated. It stays in the project until released."),
         danger=True,
+        addresses=True,
     )
 
 
@@ -693,6 +700,7 @@ def create_server_interface(request: PortalRequest, server_id: str) -> HttpRespo
             server.id, network_id=data["network"], port_id=data["port"]
         ),
         done=_("Interface attached."),
+        addresses=True,
     )
 
 
@@ -714,6 +722,7 @@ def delete_server_interface(request: PortalRequest, server_id: str) -> HttpRespo
         perform=lambda data: gw.delete_server_interface(server.id, data["port"]),
         done=_("Interface detached."),
         danger=True,
+        addresses=True,
     )
 
 

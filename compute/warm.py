@@ -10,7 +10,7 @@ brought up to date with Nova's changes-since, so a page view costs at most one s
   read twice replace a row only if they are not older (de-duplicated by id and `updated`).
 - Changes that leave `updated` alone (an address or a volume attached outside the portal)
   show at the next full re-list; the portal's own actions put the fresh row in at once
-  (`note_server`).
+  (`note_server`), and its own address changes drop the entries (`forget`).
 - Filters, sorting and marker paging run here, over the warm rows (`page_of`).
 
 Tenant safety, the rule (docs/architecture.md, "Warm lists"):
@@ -181,6 +181,14 @@ def note_server(identity: Identity, server_id: str, server: Server | None) -> No
         elif scope.all_projects or server.project_id == scope.project:
             entry.servers[server.id] = server
             cache.set(scope.key, entry, _timeout())
+
+
+def forget(identity: Identity) -> None:
+    """After the portal changed what changes-since cannot report (a server's addresses): the
+    user's entries are dropped, so their next view reads the list in full."""
+    cache.delete(project_scope(identity).key)
+    if identity.is_admin:
+        cache.delete(all_projects_scope(identity).key)
 
 
 # --- filters, sorting and paging over the warm rows -------------------------------------------

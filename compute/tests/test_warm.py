@@ -148,6 +148,25 @@ def test_the_portals_own_action_shows_at_once(member_client: Client, nova: Recor
     assert entry.servers[server.id].task_state == "powering-off"  # the fresh row, already in
 
 
+def test_the_portals_own_address_change_reads_the_list_in_full_next(
+    member_client: Client, nova: Recording
+) -> None:
+    server = nova.add_server("web", updated_at=LONG_AGO)
+    nova.add_server("newer")
+    port = nova.add_port(server.id)
+    names(member_client)
+    member_client.post(
+        f"/compute/servers/{server.id}/floating-ip/",
+        {"floating_ip": "new:net-public", "port": port.id},
+    )
+    fs = nova.servers[server.id]
+    fs.server = replace(fs.server, updated_at=LONG_AGO)  # as Nova: `updated` stays
+    page = member_client.get("/compute/servers/").content.decode()
+    fip = next(iter(nova.floating_ips.values()))
+    assert fip.address in page and "floating" in page
+    assert nova.queries[-1].changes_since is None  # a full list, not a delta
+
+
 def test_a_deleted_server_leaves_the_list_and_its_row_stops(
     member_client: Client, nova: Recording
 ) -> None:

@@ -64,7 +64,8 @@ notes:
   - The module asks Keystone for a project-scoped token with these credentials and sends it
     to the portal in C(X-Auth-Token), as docs/api.md says; the portal checks it and acts with
     it (its policy is the cloud's). Passwords, secrets and tokens are never in the output.
-  - Only Python's standard library and ansible-core are needed on the host that runs it.
+  - Only Python (3.9 or newer) with its standard library and ansible-core are needed on the
+    host that runs it; no openstacksdk.
 """
 
     WAIT = r"""

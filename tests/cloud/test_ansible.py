@@ -20,6 +20,8 @@ there: only that collection, not the package's hundreds of others.
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import json
 import os
 import re
@@ -29,6 +31,7 @@ import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -36,10 +39,10 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from compute import hosts as h
+from compute.gateway import Server
 from tests.cloud.test_admin_drain import emptiest_host, restore
 from tests.conftest import ROOT
-
-pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]
 
 # The `ansible` release whose wheel bundles openstack.cloud 2.6.0. The one built for
 # ansible-core 2.19 (12.3.0) bundles 2.5.0, which reads `openstack.version` as an attribute
@@ -139,6 +142,8 @@ def playbook(name: str, variables: dict[str, Any], env: dict[str, str], tmp: Pat
     return done.stdout
 
 
+@pytest.mark.cloud
+@pytest.mark.django_db(transaction=True)
 def test_a_playbook_builds_a_tenant_then_drains_its_host_and_a_second_drain_changes_nothing(
     portal_clouds_yaml: Path,
     start_worker: Any,
@@ -244,3 +249,89 @@ def test_a_playbook_builds_a_tenant_then_drains_its_host_and_a_second_drain_chan
     finally:
         restore(sdk_admin, source)
         tenant.conn.compute.delete_keypair(f"{tenant.name}-key", ignore_missing=True)
+
+
+# --- the collection's own rules, without a cloud (unit layer) --------------------------------
+
+
+def module_utils() -> ModuleType:
+    """plugins/module_utils/portal.py, loaded from its file (it needs only ansible-core)."""
+    path = ROOT / "ansible/stackdesk/portal/plugins/module_utils/portal.py"
+    spec = importlib.util.spec_from_file_location("stackdesk_portal_module_utils", path)
+    assert spec and spec.loader
+    found = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(found)
+    return found
+
+
+def test_the_drain_module_plans_each_instance_as_the_portals_drain_does() -> None:
+    """Check mode and "nothing to move" are decided by the module from Nova's answer, with
+    its own copy of the portal's rules: they must agree for every state and option."""
+    utils = module_utils()
+    states = ("active", "paused", "stopped", "error", "building", "shelved_offloaded")
+    for vm_state, task, active, stopped in itertools.product(
+        states, (None, "rebooting"), (h.LIVE, h.COLD), (h.COLD, h.SKIP)
+    ):
+        status = vm_state.upper()
+        portal = h.plan_move(Server("s", "s", status, task, vm_state), active, stopped)
+        nova = {"status": status, "OS-EXT-STS:vm_state": vm_state, "OS-EXT-STS:task_state": task}
+        ours = utils.plan_move(nova, active, stopped)
+        assert ours[0] == portal[0] and bool(ours[1]) == bool(portal[1]), (vm_state, task)
+
+
+def test_credentials_become_the_keystone_requests_openstack_cloud_would_send() -> None:
+    utils = module_utils()
+    password = utils.token_request(
+        "password",
+        {"username": "ops", "password": "pw", "project_name": "admin", "user_domain_name": "Ops"},
+    )["auth"]
+    assert password["identity"]["password"]["user"] == {
+        "name": "ops",
+        "domain": {"name": "Ops"},
+        "password": "pw",
+    }
+    # No project domain given: the user's (domain_*), else the default domain, as keystoneauth.
+    assert password["scope"] == {"project": {"name": "admin", "domain": {"id": "default"}}}
+    credential = utils.token_request(
+        "v3applicationcredential",
+        {"application_credential_id": "ac1", "application_credential_secret": "s3"},
+    )["auth"]
+    assert credential == {
+        "identity": {
+            "methods": ["application_credential"],
+            "application_credential": {"id": "ac1", "secret": "s3"},
+        }
+    }  # no scope: the credential has its project
+    token = utils.token_request("v3token", {"token": "t", "project_id": "p1"})["auth"]
+    assert token["identity"]["token"] == {"id": "t"} and token["scope"]["project"] == {"id": "p1"}
+    with pytest.raises(utils.PortalError, match="not supported"):
+        utils.token_request("v3oidcpassword", {})
+    assert utils.keystone_url("http://k:5000/") == "http://k:5000/v3"
+    assert utils.keystone_url("http://k:5000/v3/") == "http://k:5000/v3"
+
+
+def test_a_named_cloud_is_read_as_openstacksdk_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    utils = module_utils()
+    clouds = {"clouds": {"ops": {"auth": {"auth_url": "http://k/v3", "username": "ops"}}}}
+    secure = {"clouds": {"ops": {"auth": {"password": "from-secure"}}}}
+    (tmp_path / "clouds.yaml").write_text(yaml.safe_dump(clouds))
+    (tmp_path / "secure.yaml").write_text(yaml.safe_dump(secure))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "clouds.yaml"))
+    monkeypatch.setenv("OS_CLIENT_SECURE_FILE", str(tmp_path / "secure.yaml"))
+    monkeypatch.delenv("OS_CLOUD", raising=False)
+    config = utils.cloud_config({"cloud": "ops", "auth": {"project_id": "p1"}})
+    assert config["auth"] == {
+        "auth_url": "http://k/v3",
+        "username": "ops",
+        "password": "from-secure",
+        "project_id": "p1",
+    }
+    assert config["auth_type"] == "password"
+    monkeypatch.setenv("OS_CLOUD", "ops")  # neither cloud nor auth: OS_CLOUD names it
+    assert utils.cloud_config({})["auth"]["password"] == "from-secure"
+    given = {"auth": {"auth_url": "http://k", "application_credential_secret": "s"}}
+    assert utils.cloud_config(given)["auth_type"] == "v3applicationcredential"
+    with pytest.raises(utils.PortalError, match="no cloud called 'prod'"):
+        utils.cloud_config({"cloud": "prod"})

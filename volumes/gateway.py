@@ -280,6 +280,40 @@ def to_volume(v: Any) -> Volume:
     )
 
 
+def volume_from_json(v: Mapping[str, Any]) -> Volume:
+    """The same Volume from Cinder's JSON, for the lists: building openstacksdk's Volume
+    resources costs about 3 ms each (0.6 s for 200, more than Cinder's answer takes)."""
+    bootable = v.get("bootable")
+    image_meta = v.get("volume_image_metadata") or {}
+    return Volume(
+        id=str(v["id"]),
+        name=str(v.get("name") or ""),
+        size=int(v.get("size") or 0),
+        status=str(v.get("status") or ""),
+        description=str(v.get("description") or ""),
+        volume_type=str(v.get("volume_type") or ""),
+        # Cinder sends "true"/"false" strings (the SDK's Body(type=bool) reads them the same)
+        is_bootable=str(bootable).lower() == "true"
+        if isinstance(bootable, str)
+        else bool(bootable),
+        is_encrypted=bool(v.get("encrypted")),
+        availability_zone=str(v.get("availability_zone") or ""),
+        attachments=tuple(
+            Attachment(
+                a.get("server_id") or "", a.get("device") or "", a.get("attachment_id") or ""
+            )
+            for a in v.get("attachments") or []
+        ),
+        snapshot_id=str(v.get("snapshot_id") or ""),
+        source_volume_id=str(v.get("source_volid") or ""),
+        image_name=str(image_meta.get("image_name") or ""),
+        metadata=tuple(sorted((str(k), str(val)) for k, val in (v.get("metadata") or {}).items())),
+        created_at=_parse_time(v.get("created_at")),
+        project_id=str(v.get("os-vol-tenant-attr:tenant_id") or ""),
+        host=str(v.get("os-vol-host-attr:host") or ""),
+    )
+
+
 def _pairs(specs: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in (specs or {}).items()))
 
@@ -381,12 +415,26 @@ class VolumesGateway:
 
     # --- volumes -------------------------------------------------------------------------
 
+    def _volumes_detail(self, params: Mapping[str, Any]) -> list[Volume]:
+        """GET /volumes/detail as JSON, page after page: Cinder cuts an answer at
+        osapi_max_limit (1000) and links the next page, which starts after the last id."""
+        found: list[Volume] = []
+        query = dict(params)
+        while True:
+            resp = self.conn.block_storage.get("/volumes/detail", params=query)
+            exceptions.raise_from_response(resp)
+            body = resp.json()
+            page = body.get("volumes", [])
+            found += (volume_from_json(v) for v in page)
+            more = any(link.get("rel") == "next" for link in body.get("volumes_links") or [])
+            if not (more and page):
+                return sorted(found, key=lambda v: (v.name.lower(), v.id))
+            query["marker"] = page[-1]["id"]
+
     @cloud_call
     def list_volumes(self) -> list[Volume]:
-        return sorted(
-            (to_volume(v) for v in self.conn.block_storage.volumes(details=True)),
-            key=lambda v: (v.name.lower(), v.id),
-        )
+        """The project's volumes: one call (more only past 1000 volumes)."""
+        return self._volumes_detail({})
 
     @cloud_call
     def get_volume(self, volume_id: str) -> Volume:
@@ -617,14 +665,8 @@ class VolumesGateway:
 
     @cloud_call
     def list_all_volumes(self) -> list[Volume]:
-        """Every project's volumes with their host (one paginated call; admin only)."""
-        return sorted(
-            (
-                to_volume(v)
-                for v in self.conn.block_storage.volumes(details=True, all_projects=True)
-            ),
-            key=lambda v: (v.name.lower(), v.id),
-        )
+        """Every project's volumes with their host (one call past 1000 only; admin only)."""
+        return self._volumes_detail({"all_tenants": 1})
 
     @cloud_call
     def list_project_names(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ from django.test import Client
 from portal.models import AuditRecord
 from tests.cloud.waiting import wait_for
 from tests.conftest import page_errors, portal_sign_in
+from volumes.gateway import VolumesGateway
 
 pytestmark = [pytest.mark.cloud, pytest.mark.django_db(transaction=True)]
 BASE = "/volumes/admin/"
@@ -84,6 +85,8 @@ def test_private_type_with_extra_specs_and_access_refused_in_use_then_deleted(
         volume = tenant.conn.block_storage.create_volume(name=name, size=1, volume_type=name)
         volume_id = volume.id
         wait_for(lambda: bs.get_volume(volume_id).status == "available", 120, "volume of the type")
+        confirm = text(admin.get(url + "delete/"))
+        assert "Cinder refuses while a volume has this type" in confirm
         refused = admin.post(url + "delete/")
         assert refused.status_code == 400
         assert "Target volume type is still in use." in text(refused)
@@ -129,6 +132,8 @@ def test_qos_spec_associated_refused_while_associated_then_deleted(
         row = text(admin.get(BASE + "types/"))
         assert name in row
 
+        confirm = text(admin.get(f"{BASE}qos/{qos_id}/delete/"))
+        assert f"Delete QoS spec {name}?" in confirm
         refused = admin.post(f"{BASE}qos/{qos_id}/delete/")
         assert refused.status_code == 400 and "Qos specs still in use." in text(refused)
         assert bs.find_qos_spec(qos_id) is not None
@@ -150,6 +155,12 @@ def test_reset_a_volume_s_status_and_refuse_an_invalid_one(admin: Client, sdk_ad
     volume = bs.create_volume(name="va-" + os.urandom(4).hex(), size=1)
     try:
         wait_for(lambda: bs.get_volume(volume.id).status == "available", 120, "va volume")
+        # the lists read Cinder's JSON themselves (volume_from_json); one volume goes
+        # through the SDK (to_volume): the same Volume either way
+        gw = VolumesGateway(sdk_admin)
+        listed = [v for v in gw.list_all_volumes() if v.id == volume.id]
+        assert listed == [gw.get_volume(volume.id)]
+        assert listed[0].host == "devcloud@ceph#ceph" and listed[0].project_id
         listing = text(admin.get(BASE + "volumes/?name=" + volume.name))
         assert volume.name in listing and "devcloud@ceph#ceph" in listing
         url = f"{BASE}volumes/{volume.id}/reset-status/"

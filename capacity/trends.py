@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
@@ -102,9 +103,9 @@ def capacity_rows(cloud_key: str, scope: Scope, since: datetime) -> QuerySet[Cap
 
 
 def rounds_to_read(cloud_key: str, since: datetime, span: timedelta) -> list[datetime]:
-    """The sampling rounds an aggregate's chart reads: the last round of each of MAX_POINTS
-    intervals of the span (the cloud total's rows say when rounds were taken). Adding up 100
-    hosts x 30 days of rounds in SQL would read every row; this reads 100 x MAX_POINTS."""
+    """The sampling rounds a chart reads: the last round of each of MAX_POINTS intervals of
+    the span (the cloud total's rows say when rounds were taken). Adding up an aggregate of
+    100 hosts x 30 days of rounds in SQL would read every row; this reads 100 x MAX_POINTS."""
     times = list(
         CapacitySample.objects.filter(
             cloud_key=cloud_key,
@@ -125,8 +126,9 @@ def rounds_to_read(cloud_key: str, since: datetime, span: timedelta) -> list[dat
 def capacity_points(
     cloud_key: str, scope: Scope, since: datetime, span: timedelta | None = None
 ) -> list[Point]:
-    """The scope's figures per round from `since` on. An aggregate's hosts are added up in
-    SQL, for one round in each MAX_POINTS-th of `span` (the whole range when not given)."""
+    """The scope's figures from `since` on, the last round in each MAX_POINTS-th of `span`
+    (the whole range when not given). An aggregate's rounds are picked first
+    (rounds_to_read) and its hosts added up in SQL for those rounds only."""
     if scope.kind == "aggregate":
         rounds = rounds_to_read(cloud_key, since, span or timezone.now() - since)
         summed = (
@@ -139,8 +141,12 @@ def capacity_points(
             .order_by("taken_at")
         )
         return [Point(r["taken_at"], {c: int(r[f"s_{c}"] or 0) for c in COLUMNS}) for r in summed]
-    rows = capacity_rows(cloud_key, scope, since).values_list("taken_at", *COLUMNS)
-    return [Point(r[0], dict(zip(COLUMNS, r[1:], strict=True))) for r in rows]
+    # the cloud's or one host's own rows: the last of each interval picked as they come
+    width = (span or timezone.now() - since).total_seconds() / MAX_POINTS
+    last: dict[int, tuple[Any, ...]] = {}
+    for row in capacity_rows(cloud_key, scope, since).values_list("taken_at", *COLUMNS):
+        last[int(row[0].timestamp() // width)] = row
+    return [Point(r[0], dict(zip(COLUMNS, r[1:], strict=True))) for r in last.values()]
 
 
 def project_points(cloud_key: str, project_id: str, since: datetime) -> list[Point]:

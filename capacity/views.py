@@ -22,6 +22,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -116,13 +117,9 @@ def admin_capacity(request: PortalRequest) -> HttpResponse:
     scope = _scope(request, hosts, aggregates)
     now = timezone.now()
     span = trends.RANGES[range_key]
-    if scope.kind == "aggregate":  # thinned by rounds in SQL: the chart and the week apart
-        week = trends.capacity_points(cloud_key, scope, now - trends.RATE_WINDOW)
-        points = trends.capacity_points(cloud_key, scope, now - span, span)
-    else:  # one read of the longer of the range and the week
-        points = trends.capacity_points(cloud_key, scope, now - max(span, trends.RATE_WINDOW))
-        week = [p for p in points if p.taken_at >= now - trends.RATE_WINDOW]
-    shown = trends.thin([p for p in points if p.taken_at >= now - span], span)
+    # one round an interval, read apart for the chart's range and the projection's week
+    week = trends.capacity_points(cloud_key, scope, now - trends.RATE_WINDOW, trends.RATE_WINDOW)
+    shown = trends.capacity_points(cloud_key, scope, now - span, span)
     query = urlencode({"scope": scope.key, "range": range_key})
     context = {
         "latest": latest,
@@ -138,28 +135,63 @@ def admin_capacity(request: PortalRequest) -> HttpResponse:
         ],
         "points": shown,
         "point_rows": _point_rows(shown),
+        "host_options": _host_options(hosts, scope),
+        "latest_table": _latest_table(latest, range_key),
         "query": query,
         "empty_note": _empty_note(),
     }
     return render(request, "capacity/admin_capacity.html", context)
 
 
-def _point_rows(points: list[Point]) -> str:
-    """The charts' numbers as table rows, joined here: up to MAX_POINTS rows of eight cells
-    would be most of the page's rendering time as template nodes."""
+# The page's long lists (100 hosts and more) are joined here rather than as template nodes:
+# each row of template tags costs a dozen context lookups, and they were most of the page.
+
+
+def _host_options(hosts: list[str], scope: Scope) -> str:
+    chosen = scope.name if scope.kind == "host" else None
     return format_html_join(
         "",
-        '<tr><td>{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
-        '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td>'
-        '<td class="text-end">{}</td><td class="text-end">{}</td></tr>',
-        (
-            (
-                p.taken_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
-                *(p.values[c] for c in trends.COLUMNS),
-            )
-            for p in points
-        ),
+        '<option value="host:{}"{}>{}</option>',
+        ((h, mark_safe(" selected") if h == chosen else "", h) for h in hosts),  # noqa: S308 (a constant)
     )
+
+
+def _latest_table(latest: list[CapacitySample], range_key: str) -> str:
+    def cells(r: CapacitySample) -> tuple[object, ...]:
+        query = urlencode({"scope": f"host:{r.provider_name}" if r.provider_id else "cloud"})
+        return (
+            f"?{query}&range={range_key}",
+            r.provider_name if r.provider_id else _("Whole cloud"),
+            *(f"{u} / {c}" for u, c in _pairs(r)),
+            r.instances,
+        )
+
+    return format_html_join(
+        "",
+        '<tr><th scope="row"><a href="{}">{}</a></th><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td></tr>",
+        (cells(r) for r in latest),
+    )
+
+
+def _pairs(r: CapacitySample) -> tuple[tuple[int, int], ...]:
+    return (
+        (r.vcpus_used, r.vcpus_capacity),
+        (r.ram_mb_used, r.ram_mb_capacity),
+        (r.disk_gb_used, r.disk_gb_capacity),
+    )
+
+
+def _point_rows(points: list[Point]) -> str:
+    """The charts' numbers as table rows: a time and counts (ints, nothing to escape)."""
+    cell = '<td class="text-end">{}</td>'
+    rows = (
+        f"<tr><td>{p.taken_at.astimezone(UTC):%Y-%m-%d %H:%M}</td>"
+        + "".join(cell.format(int(p.values[c] or 0)) for c in trends.COLUMNS)
+        + "</tr>"
+        for p in points
+    )
+    return mark_safe("".join(rows))  # noqa: S308 (formatted times and ints only)
 
 
 def _capacity_chart(resource: str, scope: Scope, points: list[Point]) -> bytes:
@@ -197,7 +229,7 @@ def show_capacity_chart(request: PortalRequest) -> HttpResponse:
     if svg is None:
         span = trends.RANGES[range_key]
         points = trends.capacity_points(cloud_key, scope, timezone.now() - span, span)
-        svg = _capacity_chart(resource, scope, trends.thin(points, span))
+        svg = _capacity_chart(resource, scope, points)
         cache.set(key, svg, settings.STACKDESK_CAPACITY_SAMPLE_EVERY)
     return _svg_response(svg)
 

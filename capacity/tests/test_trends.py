@@ -84,12 +84,12 @@ def test_an_aggregate_adds_its_hosts_up_per_round() -> None:
                 vcpus_capacity=40,
             )
     scope = Scope("aggregate", "fast", ("c1", "c2"))
-    points = trends.capacity_points(UNIT_CLOUD, scope, T0)
+    points = trends.capacity_points(UNIT_CLOUD, scope, T0, timedelta(hours=2))
     assert [(p.values["vcpus_used"], p.values["vcpus_capacity"]) for p in points] == [
         (11, 80),
         (12, 80),
     ]
-    host = trends.capacity_points(UNIT_CLOUD, Scope("host", "c3"), T0)
+    host = trends.capacity_points(UNIT_CLOUD, Scope("host", "c3"), T0, timedelta(hours=2))
     assert [p.values["vcpus_used"] for p in host] == [100, 100]
     # another cloud's rows are never in a series
     assert trends.capacity_points("other:RegionOne", scope, T0) == []

@@ -346,6 +346,8 @@ def test_edit_a_snapshot(member_client: Client, fake: FakeVolumesGateway) -> Non
     v = fake.add_volume("data")
     snap = fake.create_snapshot(v.id, "nightly", "", False)
     url = f"/volumes/snapshots/{snap.id}/edit/"
+    assert f'href="{url}"' in text(member_client.get(f"/volumes/{v.id}/"))
+    assert f'href="{url}"' in text(member_client.get("/volumes/snapshots/"))
     assert 'value="nightly"' in text(member_client.get(url))
     assert member_client.post(url, {"name": "weekly", "description": "kept"}).status_code == 302
     assert (fake.snapshots[snap.id].name, fake.snapshots[snap.id].description) == (

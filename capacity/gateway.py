@@ -88,12 +88,14 @@ class CapacityGateway:
     def has_service(self, service_type: str) -> bool:
         return bool(self.conn.has_service(service_type))
 
+    @cloud_call
     def for_project(self, project_id: str) -> CapacityGateway:
-        """The same reads with the service user's token scoped to one project (a Keystone
-        call when the first read asks for the token)."""
+        """The same reads with the service user's token rescoped to one project (a Keystone
+        call when the first read asks for the token; no password sign-in per project)."""
         if self.where is None:
             raise ValueError("for_project needs the service user's gateway")
-        conn = cloud.service_user_connection(self.where, project_id)
+        token = self.conn.session.get_token()
+        conn = cloud.service_user_connection(self.where, project_id, token=token or "")
         if conn is None:
             raise ValueError("the portal has no service user for this cloud")
         return CapacityGateway(conn, self.where)

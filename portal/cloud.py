@@ -482,27 +482,35 @@ def trust_connection(where: Cloud, trust_id: str) -> Connection:
     )
 
 
-def service_user_connection(where: Cloud, project_id: str = "") -> Connection | None:
+def service_user_connection(
+    where: Cloud, project_id: str = "", token: str = ""
+) -> Connection | None:
     """The service user signed in to `where` by password for the portal's own periodic reads
     (capacity samples, capacity/tasks.py), never for a tenant's work: scoped to its own project
     as clouds.yaml names it (where it holds the `service` role Placement lets read), or to
-    `project_id` (where it holds what the operator granted, e.g. an inherited `reader`). None
-    when the portal has no service user for this cloud."""
+    `project_id` (where it holds what the operator granted, e.g. an inherited `reader`). With
+    `token`, one of the service user's own tokens is rescoped to `project_id` instead: Keystone
+    then hashes no password (a costly hash per sign-in). None when the portal has no service
+    user for this cloud."""
     auth = _service_auth(where)
     if auth is None:
         return None
     entry = _read_clouds_yaml().get(settings.STACKDESK_SERVICE_CLOUD) or {}
     own = {k: v for k, v in (entry.get("auth") or {}).items() if k.startswith("project_")}
     scope = {"project_id": project_id} if project_id else own
-    plugin = v3.Password(
-        auth_url=where.auth_url,
-        username=auth.get("username"),
-        user_id=auth.get("user_id"),
-        password=str(auth.get("password") or ""),
-        user_domain_name=auth.get("user_domain_name"),
-        user_domain_id=auth.get("user_domain_id"),
-        **scope,
-    )
+    plugin: Any
+    if token and project_id:
+        plugin = v3.Token(auth_url=where.auth_url, token=token, project_id=project_id)
+    else:
+        plugin = v3.Password(
+            auth_url=where.auth_url,
+            username=auth.get("username"),
+            user_id=auth.get("user_id"),
+            password=str(auth.get("password") or ""),
+            user_domain_name=auth.get("user_domain_name"),
+            user_domain_id=auth.get("user_domain_id"),
+            **scope,
+        )
     return openstack.connection.Connection(
         session=_session(where, plugin),
         region_name=where.region_name,

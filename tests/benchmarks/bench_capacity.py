@@ -2,7 +2,7 @@
 
     eval "$(bin/services)"
     .venv/bin/python tests/benchmarks/bench_capacity.py [--rounds 5] [--hosts 100]
-        [--days 30] [--every 900] [--renders 20] [--skip-cloud]
+        [--days 30] [--every 900] [--renders 20] [--skip-cloud] [--skip-page]
 
 1. The cost of one sampling round on the all-in-one: the beat's task body
    (capacity.tasks.sample_every_cloud) as the portal's service user, `rounds` times; every
@@ -263,6 +263,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=900)
     parser.add_argument("--renders", type=int, default=20)
     parser.add_argument("--skip-cloud", action="store_true", help="only the chart page")
+    parser.add_argument("--skip-page", action="store_true", help="only the sampling round")
     args = parser.parse_args()
     django.setup()
     from django.db import connection
@@ -274,7 +275,8 @@ def main() -> None:
     try:
         if not args.skip_cloud:
             bench_sampling(args.rounds)
-        bench_page(args.hosts, args.days, args.every, args.renders)
+        if not args.skip_page:
+            bench_page(args.hosts, args.days, args.every, args.renders)
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
 

@@ -16,6 +16,10 @@ asks Keystone again, so a revoked token reads for that long at most and changes 
 `api_view` puts the same Identity on the request as a sign-in does, and the sealed token on
 the request attribute `session_credential` reads (portal/identity.py), so `me`,
 `user_connection`, gateways and `start_operation` work unchanged.
+
+Each endpoint also declares, in its `api_view(...)`, what the API's OpenAPI document says of
+it (api/openapi.py builds /api/v1/openapi.json from these): its success answers, typed by
+the TypedDicts below, its own error statuses, and the forms of its query or body.
 """
 
 from __future__ import annotations

@@ -89,4 +89,7 @@ def line_chart(title: str, series: Sequence[Series], y_title: str = "") -> bytes
     for parent in root.iter():
         for script in [c for c in parent if str(c.tag).endswith("script")]:
             parent.remove(script)
-    return b"<?xml version='1.0' encoding='utf-8'?>\n" + ElementTree.tostring(root)
+    return (
+        b"<?xml version='1.0' encoding='utf-8'?>\n"
+        + ElementTree.tostring(root, encoding="unicode").encode()
+    )

@@ -16,6 +16,7 @@ from django.core.cache import cache
 
 from capacity.gateway import CapacityGateway
 from capacity.sampling import RoundResult, purge_old_samples, sample_cloud
+from capacity.services import draw_cloud_charts
 from portal import cloud
 from portal.errors import CloudError
 
@@ -50,6 +51,7 @@ def sample_every_cloud(
             result.projects,
             result.projects_skipped,
         )
+        draw_cloud_charts(where.key)  # the first admin to look gets them at once
         done.append(result)
     purge_old_samples()
     return done

@@ -10,24 +10,21 @@ CSV beside it. Call budget: admin page 1, everything else 0.
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from capacity import charts, trends
+from capacity import charts, services, trends
 from capacity.gateway import Aggregate, CapacityGateway
 from capacity.models import CapacitySample, ProjectUsageSample
 from capacity.trends import Point, Scope
@@ -194,20 +191,6 @@ def _point_rows(points: list[Point]) -> str:
     return mark_safe("".join(rows))  # noqa: S308 (formatted times and ints only)
 
 
-def _capacity_chart(resource: str, scope: Scope, points: list[Point]) -> bytes:
-    used_key, cap_key = trends.RESOURCES[resource]
-    label = str(trends.RESOURCE_LABELS[resource])
-    where = _("whole cloud") if scope.kind == "cloud" else scope.name
-    return charts.line_chart(
-        _("%(resource)s: %(where)s") % {"resource": label, "where": where},
-        [
-            charts.Series(_("Used"), [(p.taken_at, p.values[used_key]) for p in points]),
-            charts.Series(_("Capacity"), [(p.taken_at, p.values[cap_key]) for p in points]),
-        ],
-        label,
-    )
-
-
 @require_GET
 @admin_required
 def show_capacity_chart(request: PortalRequest) -> HttpResponse:
@@ -220,17 +203,8 @@ def show_capacity_chart(request: PortalRequest) -> HttpResponse:
     aggregates = _aggregates(request)[0] if wanted.startswith("aggregate:") else []
     latest = trends.latest_rows(cloud_key)
     scope = _scope(request, [r.provider_name for r in latest if r.provider_id], aggregates)
-    # A chart changes with each sampling round: drawn once per round, scope, range, resource
-    # and language (pygal takes tens of milliseconds), then served from the cache.
-    when = latest[0].taken_at.isoformat() if latest else ""
-    name = f"{cloud_key}|{scope.key}|{scope.hosts}|{range_key}|{resource}|{when}|{get_language()}"
-    key = "stackdesk:capacity:chart:" + hashlib.sha256(name.encode()).hexdigest()
-    svg: bytes | None = cache.get(key)
-    if svg is None:
-        span = trends.RANGES[range_key]
-        points = trends.capacity_points(cloud_key, scope, timezone.now() - span, span)
-        svg = _capacity_chart(resource, scope, points)
-        cache.set(key, svg, settings.STACKDESK_CAPACITY_SAMPLE_EVERY)
+    when = latest[0].taken_at if latest else None
+    svg = services.capacity_chart(cloud_key, scope, range_key, resource, when)
     return _svg_response(svg)
 
 

@@ -10,12 +10,14 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from capacity import services, tasks, trends
 from capacity.gateway import Aggregate
 from capacity.models import CapacitySample, ProjectUsageSample
 from capacity.sampling import sample_cloud
 from capacity.tests.fakes import FakeCapacityGateway, FakeProject, host
+from capacity.trends import Scope
 from conftest import PERSONAS, UNIT_CLOUD
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +210,18 @@ def test_a_chart_is_drawn_once_per_round(fake: FakeCapacityGateway, admin_client
     fake.allocate("rp-1", "vm-new", 1, 4096, 1)
     sample_cloud(fake, UNIT_CLOUD)
     assert admin_client.get(url).content != first
+
+
+def test_the_worker_draws_the_clouds_charts_after_its_round(
+    fake: FakeCapacityGateway, admin_client: Client
+) -> None:
+    history(fake, days=1)
+    done = tasks.sample_every_cloud(lambda where: fake)  # the unit cloud, the admin's
+    assert [r.cloud_key for r in done] == [UNIT_CLOUD]
+    latest = trends.latest_round(UNIT_CLOUD)
+    with translation.override("ko"):
+        korean = services.capacity_chart(UNIT_CLOUD, Scope("cloud"), "30d", "ram", latest)
+    assert "용량".encode() in korean  # drawn in every language
+    english = services.capacity_chart(UNIT_CLOUD, Scope("cloud"), "30d", "ram", latest)
+    page = admin_client.get("/admin/capacity/chart.svg?scope=cloud&range=30d&resource=ram")
+    assert page.content == english  # the worker's drawing, from the cache

@@ -12,6 +12,7 @@ from JSON: the SDK would ask for a further page after every page and builds cost
 from __future__ import annotations
 
 import base64
+import email.utils
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,14 @@ def _parse_time(value: str | None) -> datetime | None:
     if "+" not in text[10:] and "-" not in text[10:]:
         text += "+00:00"  # Nova's action times carry no zone; they are UTC
     return datetime.fromisoformat(text)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP Date header (whole seconds, GMT), None if missing or unreadable."""
+    try:
+        return email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 # --- what the pages show ------------------------------------------------------------------
@@ -177,6 +186,7 @@ class ServerPage:
     servers: tuple[Server, ...]
     next_marker: str = ""  # "" when this is the last page
     prev_marker: str = ""  # "" when this is the first page
+    as_of: datetime | None = None  # Nova's clock when it answered (its Date header)
 
 
 @dataclass(frozen=True)
@@ -695,9 +705,11 @@ class ComputeGateway:
             params["changes-since"] = query.changes_since.isoformat()
         # One request (the SDK's own pagination would ask for one more page after a short
         # one), parsed without building SDK objects.
-        body = _json(
-            self.conn.compute.get("/servers/detail", params=params, microversion=self._nova())
+        response = self.conn.compute.get(
+            "/servers/detail", params=params, microversion=self._nova()
         )
+        body = _json(response)
+        as_of = _http_date(response.headers.get("Date"))
         # Right after a multi-create Nova can list a server twice (once as a build request,
         # once from its cell) while it moves between them; a page shows each server once.
         unique = {s["id"]: s for s in body.get("servers", [])}
@@ -711,7 +723,7 @@ class ComputeGateway:
         else:
             next_marker = servers[-1].id if (more and servers) else ""
             prev_marker = servers[0].id if (query.marker and servers) else ""
-        return ServerPage(tuple(servers), next_marker, prev_marker)
+        return ServerPage(tuple(servers), next_marker, prev_marker, as_of)
 
     @cloud_call
     def get_server(self, server_id: str) -> Server:

@@ -5,9 +5,10 @@ brought up to date with Nova's changes-since, so a page view costs at most one s
   list (GET /servers/detail, pages of 999), exactly what the page asked before.
 - Warm: one delta, GET /servers/detail?changes-since=T. Nova returns every server whose
   `updated` is at or after T, deleted ones too (status DELETED), which leave the list. T is
-  Nova's own clock: the newest `updated` it returned, minus STACKDESK_WARM_OVERLAP_SECONDS
-  (Nova's times have whole seconds and a change may commit a moment after a newer one); rows
-  read twice replace a row only if they are not older (de-duplicated by id and `updated`).
+  Nova's own clock, never the portal's: when Nova last answered (its Date header; else the
+  newest `updated` it returned), minus STACKDESK_WARM_OVERLAP_SECONDS (Nova's times have
+  whole seconds and a change may commit a moment after a newer one); rows read twice
+  replace a row only if they are not older (de-duplicated by id and `updated`).
 - Changes that leave `updated` alone (an address or a volume attached outside the portal)
   show at the next full re-list; the portal's own actions put the fresh row in at once
   (`note_server`), and its own address changes drop the entries (`forget`).
@@ -77,7 +78,9 @@ class Entry:
     """What the cache holds for one scope."""
 
     servers: dict[str, Server]
-    cursor: datetime | None  # the newest `updated` Nova returned (None: nothing to go by)
+    # Nova's clock: when it last answered (its Date header), or the newest `updated` it
+    # returned if that is later (None: nothing to go by)
+    cursor: datetime | None
     listed_at: float  # when the last full list was read (the portal's clock, for re-lists)
 
 
@@ -92,10 +95,13 @@ def _newest(servers: Iterable[Server], start: datetime | None) -> datetime | Non
     return max(stamps) if stamps else None
 
 
-def _read_all(gw: ComputeGateway, scope: Scope, since: datetime | None = None) -> list[Server]:
-    """Every server (or every change since `since`) in pages of FULL_PAGE, usually one call."""
+def _read_all(
+    gw: ComputeGateway, scope: Scope, since: datetime | None = None
+) -> tuple[list[Server], datetime | None]:
+    """Every server (or every change since `since`) in pages of FULL_PAGE, usually one call,
+    and Nova's clock when it began to answer."""
     found: list[Server] = []
-    marker = ""
+    marker, as_of = "", None
     while True:
         page = gw.list_servers(
             ServerQuery(
@@ -106,17 +112,19 @@ def _read_all(gw: ComputeGateway, scope: Scope, since: datetime | None = None) -
             )
         )
         found += page.servers
+        as_of = as_of or page.as_of
         if not page.next_marker:
-            return found
+            return found, as_of
         marker = page.next_marker
 
 
 def _full(gw: ComputeGateway, scope: Scope) -> Entry:
-    servers = {s.id: s for s in _read_all(gw, scope) if s.status != "DELETED"}
-    return Entry(servers, _newest(servers.values(), None), time.time())
+    listed, as_of = _read_all(gw, scope)
+    servers = {s.id: s for s in listed if s.status != "DELETED"}
+    return Entry(servers, _newest(servers.values(), as_of), time.time())
 
 
-def _apply(entry: Entry, changed: list[Server]) -> bool:
+def _apply(entry: Entry, changed: list[Server], as_of: datetime | None = None) -> bool:
     """Put a delta in; True if a row came, went or changed."""
     moved = False
     for server in changed:
@@ -129,9 +137,11 @@ def _apply(entry: Entry, changed: list[Server]) -> bool:
         elif held != server:
             entry.servers[server.id] = server
             moved = True
-    newest = _newest(changed, entry.cursor)
-    if newest != entry.cursor:
-        entry.cursor, moved = newest, True
+    if changed:  # else the next delta asks from the same time and gets nothing either
+        known = [t for t in (entry.cursor, as_of) if t is not None]
+        newest = _newest(changed, max(known) if known else None)
+        if newest != entry.cursor:
+            entry.cursor, moved = newest, True
     return moved
 
 
@@ -154,12 +164,12 @@ def warm_servers(gw: ComputeGateway, scope: Scope) -> list[Server]:
         return list(entry.servers.values())
     since = entry.cursor - timedelta(seconds=settings.STACKDESK_WARM_OVERLAP_SECONDS)
     try:
-        changed = _read_all(gw, scope, since)
+        changed, as_of = _read_all(gw, scope, since)
     except Rejected:  # a cloud that refuses changes-since: the page still works, cold
         entry = _full(gw, scope)
         cache.set(scope.key, entry, _timeout())
         return list(entry.servers.values())
-    if _apply(entry, changed):  # most views change nothing and write nothing
+    if _apply(entry, changed, as_of):  # most views change nothing and write nothing
         cache.set(scope.key, entry, _timeout())
     return list(entry.servers.values())
 

@@ -356,11 +356,13 @@ class FakeComputeGateway(ComputeGateway):
                 tuple(page),
                 next_marker=page[-1].id if page else "",
                 prev_marker=page[0].id if (more and page) else "",
+                as_of=_now(),
             )
         return g.ServerPage(
             tuple(page),
             next_marker=page[-1].id if (more and page) else "",
             prev_marker=page[0].id if (query.marker and page) else "",
+            as_of=_now(),
         )
 
     def get_server(self, server_id: str) -> g.Server:

@@ -90,22 +90,45 @@ def test_warm_views_ask_only_for_changes_and_see_them(
     assert nova.queries[-1].changes_since <= max(t for t in stamps if t)
 
 
-def test_nothing_changed_reads_a_small_delta_and_writes_nothing(
+class Writes:
+    """The cache warm.py uses, counting what it writes (in any thread: the page reads the
+    warm list in a thread of its own)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def get(self, key: str) -> object:
+        return cache.get(key)
+
+    def set(self, key: str, value: object, timeout: int) -> None:
+        self.keys.append(key)
+        cache.set(key, value, timeout)
+
+    def delete(self, key: str) -> None:
+        cache.delete(key)
+
+
+def test_nothing_changed_reads_an_empty_delta_and_writes_nothing(
     member_client: Client, nova: Recording, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for i in range(50):
         nova.add_server(f"vm-{i:02d}", updated_at=LONG_AGO)
-    nova.add_server("latest")
+    nova.add_server("latest", updated_at=datetime.now(UTC) - timedelta(seconds=10))
+    writes = Writes()
+    monkeypatch.setattr(warm, "cache", writes)
     names(member_client)
-    writes: list[str] = []
-    monkeypatch.setattr(cache, "set", lambda key, *a, **k: writes.append(key))
+    assert len(writes.keys) == 1  # cold: the full list is stored
     assert len(names(member_client, "per_page=100")) == 51
-    assert writes == []
+    assert len(writes.keys) == 1  # warm, nothing changed: nothing written
     delta = nova.queries[-1]
     assert delta.changes_since is not None
+    # The delta asks from Nova's clock when it last answered, less the overlap: nothing new.
     since = delta.changes_since
-    returned = [f for f in nova.servers.values() if (f.server.updated_at or since) >= since]
-    assert len(returned) == 1  # only the newest row is read again (the overlap)
+    assert not [f for f in nova.servers.values() if (f.server.updated_at or since) >= since]
+    nova.stop_server(nova.order[0])
+    nova.settle()
+    assert len(names(member_client, "status=SHUTOFF")) == 1
+    assert len(writes.keys) == 2  # a change: written once
 
 
 def test_an_older_read_never_replaces_a_newer_row() -> None:

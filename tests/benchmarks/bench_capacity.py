@@ -17,17 +17,20 @@
    "warm" as the round's further views. Prints median and p95 of each, and of page + charts
    together. Target: the chart page under 300 ms.
 
-Measured on the development machine (2 cores, shared with other test runs: load average 5-9
-throughout, so every figure is high), PostgreSQL, 290,880 rows:
-  sampling round, 3 providers and 7 projects: median 3.3 s, 40 calls (placement 10, keystone
-    9, nova 7, cinder 7, neutron 7); before the per-project token was rescoped instead of a
-    password sign-in each: median 8.3 s for 9 projects.
-  30-day page (HTML) alone: whole cloud median 105 ms (p95 157), one host 100-123 ms (p95
-    145-182), an aggregate of 100 hosts 129-169 ms (p95 191-214).
-  one chart image drawn (the first view after a round): median 104-125 ms (p95 145-215);
-    from the cache for the rest of the round: 13-28 ms (p95 21-58).
-  page + its 3 charts, warm: whole cloud median 161 ms (p95 196), one host 142 ms (p95 208),
-    aggregate of 100 178 ms (p95 241); cold (every chart drawn): 430-560 ms (p95 550-820).
+Measured on the development machine (2 cores, shared with other test runs: load average 6-9
+throughout, so every figure is high), PostgreSQL, 290,880 rows, 20 renders after 2 warm-ups:
+  sampling round, 3 providers and 7 projects: median 3.3 s, max 4.0 s, 40 calls (placement
+    10, keystone 9, nova 7, cinder 7, neutron 7); with a password sign-in per project instead
+    of a rescoped token it was 8.3 s for 9 projects.
+  30-day page (HTML) alone: whole cloud median 78-91 ms (p95 124-138), one host 76-82 ms
+    (p95 110-113), an aggregate of 10 hosts 104-135 ms, of all 100 hosts 127-135 ms (p95
+    196-279).
+  one chart image drawn (cold: cache emptied): median 66-113 ms (p95 123-178); from the cache
+    (the rest of the round; the whole cloud's are drawn by the worker after its round):
+    12-17 ms (p95 22-44).
+  page + its 3 charts, warm: whole cloud median 139 ms (p95 222), one host 113 ms (p95 161),
+    aggregate of 100 171 ms (p95 254): under the 300 ms target; cold (every chart drawn in
+    the request): 289-489 ms (p95 412-791).
 """
 
 from __future__ import annotations

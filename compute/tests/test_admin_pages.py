@@ -53,7 +53,7 @@ def test_hypervisors_show_summary_per_host_and_capacity_in_few_calls(
     assert "compute1 fake up enabled 2 / 64" in page
     # compute1 has 62 vCPUs, 28160 MB and 460 GB free: m1.tiny (512 MB) is RAM-bound at 55,
     # m1.small (2 GB) at 13, m1.medium (2 vCPU, 4 GB, 40 GB) at 6; x1.oversize fits nowhere.
-    row = re.search(r"compute1 ((?:\d+ ){5})", page.split("Capacity")[1])
+    row = re.search(r"compute1 ((?:\d+ ){5})", page.split("Capacity: how many more")[1])
     assert row and row.group(1).split() == ["62", "55", "13", "6", "0"]
     assert "Aggregate fast (compute1, compute2)" in page
 

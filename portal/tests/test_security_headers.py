@@ -19,6 +19,8 @@ from django.test import Client, override_settings
 from django.urls import path
 
 import portal.settings
+from capacity.gateway import CapacityGateway
+from capacity.tests.fakes import FakeCapacityGateway
 from compute.gateway import AdminGateway, ComputeGateway
 from compute.tests.fakes import FakeAdminGateway, FakeComputeGateway
 from images.gateway import ImagesGateway
@@ -76,6 +78,7 @@ def server_id() -> Iterator[str]:
     with ExitStack() as stack:
         stack.enter_context(override(ComputeGateway, compute))
         stack.enter_context(override(AdminGateway, FakeAdminGateway()))
+        stack.enter_context(override(CapacityGateway, FakeCapacityGateway()))
         stack.enter_context(override(ImagesGateway, FakeImagesGateway()))
         stack.enter_context(override(NetworkGateway, FakeNetworkGateway()))
         stack.enter_context(override(ProjectsGateway, FakeProjectsGateway()))

@@ -409,6 +409,22 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         ),
         volume_forms.CreateTransferForm: lambda d: volume_forms.CreateTransferForm(d),
         volume_forms.AcceptTransferForm: lambda d: volume_forms.AcceptTransferForm(d),
+        volume_forms.UpdateSnapshotForm: lambda d: volume_forms.UpdateSnapshotForm(d),
+        # admin volumes
+        volume_forms.AdminVolumeFilterForm: lambda d: volume_forms.AdminVolumeFilterForm(
+            d, projects=[("p-demo", "demo")], hosts=["devcloud@ceph#ceph"], statuses=["error"]
+        ),
+        volume_forms.ResetVolumeStatusForm: lambda d: volume_forms.ResetVolumeStatusForm(d),
+        volume_forms.CreateVolumeTypeForm: lambda d: volume_forms.CreateVolumeTypeForm(d),
+        volume_forms.ExtraSpecForm: lambda d: volume_forms.ExtraSpecForm(d),
+        volume_forms.ExtraSpecKeyForm: lambda d: volume_forms.ExtraSpecKeyForm(d),
+        volume_forms.ProjectAccessForm: lambda d: volume_forms.ProjectAccessForm(
+            d, projects=[("p-demo", "demo")]
+        ),
+        volume_forms.CreateQosSpecForm: lambda d: volume_forms.CreateQosSpecForm(d),
+        volume_forms.QosTypeForm: lambda d: volume_forms.QosTypeForm(d, types=[("t-1", "ceph")]),
+        volume_forms.VolumeServiceForm: lambda d: volume_forms.VolumeServiceForm(d),
+        volume_forms.DisableVolumeServiceForm: lambda d: volume_forms.DisableVolumeServiceForm(d),
     }
 
 

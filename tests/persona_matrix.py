@@ -770,10 +770,6 @@ MATRIX: tuple[Row, ...] = (
     Row("api:openapi", every(OK), NOT_POST, api=True),
     # any other path under /api/v1/ (here the host's name) is the API's JSON 404 for everyone
     Row("api:no-endpoint", every(HIDDEN), every(HIDDEN), kwargs={"rest": "host"}, api=True),
-    # the API's OpenAPI document: no token needed, nothing in it is anyone's
-    Row("api:openapi", every(OK), NOT_POST, api=True),
-    # any other URL under /api/v1/ (here /api/v1/<project id>/): a JSON 404, whoever asks
-    Row("api:no-endpoint", every(HIDDEN), every(HIDDEN), kwargs={"rest": "project"}, api=True),
 )
 
 

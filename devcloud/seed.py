@@ -2,7 +2,8 @@
 
 Projects and personas (devcloud/config.py), flavors, a small real qcow2 image,
 the shared external network "public1", project networks, routers, security
-groups, a floating IP and a few servers spread over the fake hosts. Project
+groups, a floating IP, a few servers spread over the fake hosts and, in demo,
+a bootable volume made from the image with a server booted from it. Project
 resources are created by the project's own persona, so they are owned as a
 user would own them. Run by `devcloud up` in the venv.
 """
@@ -22,7 +23,7 @@ from devcloud import config
 warnings.filterwarnings("ignore")  # eventlet and SDK deprecation banners
 
 PROJECTS = {
-    "demo": "Demo project: a member, a reader, three servers",
+    "demo": "Demo project: a member, a reader, four servers (one booted from a volume)",
     "study1": "A study project with the seed's quotas",
     "vworld-project": "The 2d-was layout: two subnets, a router, a floating IP",
 }
@@ -59,6 +60,9 @@ class Layout:
     )
     servers: tuple[str, ...] = ()  # m1.nano on the network
     floating_ip_for: str | None = None
+    # (volume, server): a bootable volume from the image and an m1.nano booted from it, which
+    # leaves the volume behind when deleted (delete_on_termination false)
+    volume_server: tuple[str, str] | None = None
 
 
 LAYOUTS = {
@@ -68,6 +72,7 @@ LAYOUTS = {
         router="demo-router",
         security_group=("web", (22, 80, 443)),
         servers=("demo-web-1", "demo-web-2", "demo-web-3"),
+        volume_server=("demo-boot-volume", "demo-vol-1"),
     ),
     "devcloud-study1": Layout(
         network="study1-net",
@@ -83,7 +88,10 @@ LAYOUTS = {
         floating_ip_for="vworld-was-1",
     ),
 }
-SEEDED_SERVERS = {name for layout in LAYOUTS.values() for name in layout.servers}
+SEEDED_SERVERS = {name for layout in LAYOUTS.values() for name in layout.servers} | {
+    layout.volume_server[1] for layout in LAYOUTS.values() if layout.volume_server
+}
+BOOT_VOLUME_GB = 1
 
 
 def main() -> None:
@@ -237,11 +245,55 @@ def seed_project(conn: Connection, layout: Layout, image_id: str, public_id: str
                 security_groups=security_groups,
             )
             wait_active(conn, server.id)
+    if layout.volume_server and conn.has_service("block-storage"):
+        seed_volume_server(conn, layout.volume_server, image_id, network.id, security_groups)
     if layout.floating_ip_for:
         server = conn.compute.find_server(layout.floating_ip_for, ignore_missing=False)
         server_port = next(net.ports(device_id=server.id))
         if not list(net.ips(port_id=server_port.id)):
             net.create_ip(floating_network_id=public_id, port_id=server_port.id)
+
+
+def seed_volume_server(
+    conn: Connection,
+    names: tuple[str, str],
+    image_id: str,
+    network_id: str,
+    security_groups: list[dict[str, str]],
+) -> None:
+    """A bootable volume made from the image, and a server booted from it that keeps it."""
+    volume_name, server_name = names
+    bs: Any = conn.block_storage  # the v3 proxy; the SDK types it as v2 | v3
+    # By listing: this Cinder refuses a `name` filter from a project user (find_volume's).
+    volume = next((v for v in bs.volumes() if v.name == volume_name), None)
+    if volume is not None and volume.status == "error":
+        bs.delete_volume(volume)
+        bs.wait_for_delete(volume, wait=120)
+        volume = None
+    if volume is None:
+        volume = bs.create_volume(name=volume_name, size=BOOT_VOLUME_GB, image_id=image_id)
+        volume = bs.wait_for_status(volume, status="available", failures=["error"], wait=300)
+        print(f"seed: volume {volume_name} {volume.id}")
+    if conn.compute.find_server(server_name) is not None:
+        return
+    volume = bs.wait_for_status(volume, status="available", failures=["error"], wait=120)
+    flavor = conn.compute.find_flavor("m1.nano", ignore_missing=False)
+    server = conn.compute.create_server(
+        name=server_name,
+        flavor_id=flavor.id,
+        networks=[{"uuid": network_id}],
+        security_groups=security_groups,
+        block_device_mapping=[
+            {
+                "boot_index": 0,
+                "uuid": volume.id,
+                "source_type": "volume",
+                "destination_type": "volume",
+                "delete_on_termination": False,
+            }
+        ],
+    )
+    wait_active(conn, server.id)
 
 
 def wait_active(conn: Connection, server_id: str, timeout: float = 180) -> None:

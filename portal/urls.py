@@ -20,6 +20,7 @@ portal_patterns = (
         path("admin/audit/export.csv", views.admin_export_audit_log, name="admin-export-audit-log"),
         path("healthz", views.healthz, name="healthz"),
         path("settings/", views.update_preferences, name="update-preferences"),
+        path("code/", views.show_as_code, name="show-as-code"),
         path("metrics", metrics.metrics, name="metrics"),
     ],
     "portal",

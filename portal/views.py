@@ -8,15 +8,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import activate, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import cloud, preferences, throttle
+from portal import as_code, cloud, preferences, throttle
 from portal.audit import AuditFilterForm, csv_lines
 from portal.crypto import seal, unseal
 from portal.errors import CloudUnavailable, Rejected, SignInRequired
@@ -374,3 +374,18 @@ def update_preferences(request: PortalRequest) -> HttpResponse:
     return render(
         request, "portal/settings.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+@require_GET
+@login_required
+def show_as_code(request: PortalRequest) -> HttpResponse:
+    """The "show as code" panel of the form at `for` (a path), with the fields typed so far."""
+    try:
+        match = resolve(request.GET.get("for", ""))
+    except Resolver404:
+        raise Http404 from None
+    fields = {k: request.GET.getlist(k) for k in request.GET if k != "for"}
+    shown = as_code.shown_for(request, match.view_name, dict(match.kwargs), fields)
+    if shown is None:
+        raise Http404
+    return render(request, "portal/as_code.html#code", {"shown": shown})

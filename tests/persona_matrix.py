@@ -139,6 +139,8 @@ MATRIX: tuple[Row, ...] = (
     Row("portal:healthz", every(OK), every(OK)),
     # the signed-in user's own settings and password
     Row("portal:update-preferences", PAGE, MINE),
+    # "show as code" without the form it is for: none to show (tested with forms in each app)
+    Row("portal:show-as-code", Expect(SIGN_IN, HIDDEN, HIDDEN, HIDDEN, HIDDEN), NOT_POST),
     # Prometheus' page answers by address, session or none: the test client is 127.0.0.1
     Row("portal:metrics", every(OK), every(NO_METHOD)),
     Row("set_language", every(ALLOWED), Expect(ALLOWED, *[SKIP] * 4)),

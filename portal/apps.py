@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+
+    def ready(self) -> None:
+        # Each app's "show as code" writers (portal/as_code.py), as Django finds admin.py.
+        autodiscover_modules("as_code")

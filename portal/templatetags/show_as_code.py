@@ -1,0 +1,41 @@
+"""`{% show_as_code %}` inside a form: the panel of portal/as_code.py for the view that drew
+the form (or `view="app:url-name"` when the form posts elsewhere), drawn with its values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.forms import BaseForm, PasswordInput
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from portal import as_code
+from portal.audit import is_secret
+
+register = template.Library()
+
+
+@register.inclusion_tag("portal/as_code.html", takes_context=True)
+def show_as_code(context: template.Context, view: str = "", **kwargs: Any) -> dict[str, Any]:
+    request = context["request"]
+    match = request.resolver_match
+    view_name = view or match.view_name
+    form: BaseForm | None = context.get("form")
+    fields = as_code.draft_of_form(form) if isinstance(form, BaseForm) else {}
+    route = kwargs if view else dict(match.kwargs)
+    shown = as_code.shown_for(request, view_name, route, fields)
+    if shown is None:
+        return {"shown": None}
+    path = reverse(view_name, kwargs=route)
+    secret = [
+        f.html_name
+        for f in form or ()
+        if is_secret(f.html_name) or isinstance(f.field.widget, PasswordInput)
+    ]
+    return {
+        "shown": shown,
+        "code_url": f"{reverse('portal:show-as-code')}?{urlencode({'for': path})}",
+        # Nothing secret and no CSRF token in a URL: left out of what typing sends.
+        "left_out": ",".join(["csrfmiddlewaretoken", *secret]),
+    }

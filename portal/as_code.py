@@ -46,6 +46,8 @@ WRITERS: dict[str, Writer] = {}
 # Changes that are the portal's own, not the cloud's: nothing to show as code.
 NOT_CLOUD_CHANGES = frozenset(
     {
+        "portal:home",
+        "portal:healthz",
         "portal:sign-in",
         "portal:sign-out",
         "portal:choose-project",

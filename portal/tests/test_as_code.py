@@ -3,12 +3,17 @@ it leaves out, and that every form that changes the cloud has one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from portal import as_code
 from portal.as_code import Draft
-from portal.tests.test_audit import URLS
+from portal.models import AuditRecord
+from portal.tests.test_audit import URLS, fakes
+
+__all__ = ["fakes"]  # the audit walk's fixture: every app's fake gateway
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +83,25 @@ def test_signed_out_the_panel_is_not_served(client: Client) -> None:
 def test_every_writer_is_for_a_url_that_exists() -> None:
     names = {name for name, _path in URLS}
     assert set(as_code.WRITERS) <= names, set(as_code.WRITERS) - names
+
+
+def test_every_change_of_the_cloud_has_its_code(
+    admin_client: Client, fakes: dict[str, Any], unit_cloud: Any
+) -> None:
+    """POST every URL of the URL conf as an admin (as the audit log's walk does): each that the
+    audit log records as a change, and that changes the cloud (not the portal's own session,
+    settings or jobs; not the JSON API, which is itself the code), has a writer, so a new form
+    without its panel fails here."""
+    admin_client.raise_request_exception = False
+    for name, path in URLS:
+        if name != "portal:sign-out":
+            admin_client.post(path, {"name": "walked"})
+    changes = set(AuditRecord.objects.values_list("url_name", flat=True))
+    assert "network:create-network" in changes  # the walk reached the apps
+    wanted = {
+        name
+        for name in changes - as_code.NOT_CLOUD_CHANGES
+        if name and not name.startswith("api:")
+    }
+    missing = sorted(wanted - set(as_code.WRITERS))
+    assert not missing, f"forms that change the cloud without show-as-code: {missing}"

@@ -38,13 +38,11 @@ def test_the_code_follows_the_typing(
     assert (volume.name, volume.size) == ("typed-vol", 3)
 
     # In a modal: the panel swaps its own content, never the form around it.
-    page.goto(live_server.url + "/network/")
+    page.goto(live_server.url + "/network/networks/")
     modal = page.locator("#sd-modal")
     page.get_by_role("link", name="Create network").click()
     modal.get_by_text("Show as code").click()
     modal.get_by_label("Network name").fill("typed-net")
-    expect(modal.get_by_label("OpenStack command line")).to_contain_text(
-        "network create typed-net"
-    )
+    expect(modal.get_by_label("OpenStack command line")).to_contain_text("network create typed-net")
     expect(modal.get_by_label("Network name")).to_have_value("typed-net")
     expect(modal.get_by_role("button", name="Create network")).to_be_visible()

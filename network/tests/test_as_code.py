@@ -61,6 +61,23 @@ def test_the_admin_network_form_shows_the_provider_attributes(
     assert "network create --project" in page and "--provider-network-type vlan" in page
 
 
+@pytest.mark.parametrize("kind", ["network", "router", "security group"])
+def test_a_detail_page_shows_the_code_of_its_delete_button(
+    member_client: Client, fake: FakeNetworkGateway, kind: str
+) -> None:
+    if kind == "network":
+        made = fake.create_network(name="n").id
+        path = f"/network/networks/{made}/"
+    elif kind == "router":
+        made = fake.create_router("r", True, None).id
+        path = f"/network/routers/{made}/"
+    else:
+        made = fake.create_security_group("g").id
+        path = f"/network/security-groups/{made}/"
+    page = html.unescape(member_client.get(path).content.decode())
+    assert f"{OS} {kind} delete {made}" in page and "Show as code" in page
+
+
 # --- networks and subnets ---------------------------------------------------------------------
 
 

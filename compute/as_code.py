@@ -379,9 +379,10 @@ def import_keypair(draft: Draft) -> Code:
     name, key = draft.need("name"), " ".join(draft.text("public_key").split())
     key = key or placeholder("public_key")
     return Code(
+        # The key on standard input: nothing to save first.
         commands=(
-            f"printf '%s\\n' {shlex.quote(key)} > {shlex.quote(name + '.pub')}",
-            draft.openstack("keypair create", name, public_key=f"{name}.pub"),
+            f"printf '%s\\n' {shlex.quote(key)} | "
+            + draft.openstack("keypair create", name, public_key="/dev/stdin"),
         ),
         tasks=(
             draft.task(

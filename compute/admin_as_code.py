@@ -234,10 +234,13 @@ def create_flavor(draft: Draft) -> Code:
     vcpus, ram, disk = (draft.number(k) for k in ("vcpus", "ram", "disk"))
     ephemeral, swap = draft.number("ephemeral"), draft.number("swap")
     factor, public = _factor(draft), draft.flag("is_public")
+    # The client speaks the newest microversion, and 2.102 dropped the RX/TX factor: a factor
+    # other than Nova's default 1.0 needs 2.101 at most.
+    words = "flavor create" if factor == 1.0 else "--os-compute-api-version 2.101 flavor create"
     return Code(
         commands=(
             draft.openstack(
-                "flavor create",
+                words,
                 name,
                 id=flavor_id,
                 vcpus=vcpus,
@@ -245,7 +248,7 @@ def create_flavor(draft: Draft) -> Code:
                 disk=disk,
                 ephemeral=ephemeral,
                 swap=swap,
-                rxtx_factor=str(factor),
+                rxtx_factor=None if factor == 1.0 else str(factor),
                 public=public,
                 private=not public,
             ),

@@ -177,3 +177,125 @@ def test_network_forms_shown_as_code_do_what_the_forms_do(
     ]
     assert gateways[0] == gateways[1] == gateways[2] == (True, public.id, tenant.project.id)
     print(f"network as code, in all: {time.monotonic() - begun:.1f} s")
+
+
+def test_more_network_panels_run_as_shown(
+    make_tenant: Callable[..., Tenant], as_code: Callable[[Tenant, Client], AsCode]
+) -> None:
+    """The other forms' panels, run for real: a port with a fixed address, a subnet edited, a
+    router interface on an address of one's own (two commands), a static route, a floating IP
+    allocated, associated, disassociated and released, an ICMP rule of type and code 0, the
+    router's delete (gateway, route and interfaces first), and the port, subnet and network
+    deleted by their tasks."""
+    begun = time.monotonic()
+    tenant = make_tenant("ascode-net2")
+    client = tenant.sign_in(Client())
+    code = as_code(tenant, client)
+    net = tenant.conn.network
+    public = net.find_network("public1", ignore_missing=False)
+
+    def run(path: str, **fields: Any) -> str:
+        commands, _tasks = code.shown(path, **fields)
+        code.run_commands(commands)
+        return commands
+
+    _posted(
+        client,
+        "/network/networks/create/",
+        {
+            "name": "cmd-net",
+            "admin_state_up": "on",
+            "with_subnet": "on",
+            "subnet-name": "cmd-v4",
+            "subnet-cidr": "10.66.0.0/24",
+            "subnet-ip_version": "4",
+            "subnet-enable_dhcp": "on",
+        },
+    )
+    network = net.find_network("cmd-net", ignore_missing=False)
+    (subnet,) = net.subnets(network_id=network.id)
+    base = f"/network/networks/{network.id}"
+
+    run(f"{base}/ports/create/", name="cmd-port", subnet_id=subnet.id, ip_address="10.66.0.20")
+    port = net.find_port("cmd-port", ignore_missing=False)
+    assert [ip["ip_address"] for ip in port.fixed_ips] == ["10.66.0.20"]
+    assert port.security_group_ids == [] and port.is_admin_state_up is False  # box unticked
+
+    run(
+        f"{base}/subnets/{subnet.id}/edit/",
+        name="cmd-v4b",
+        gateway_ip="10.66.0.254",
+        allocation_pools="10.66.0.10,10.66.0.200",
+        enable_dhcp="on",
+        dns_nameservers="192.0.2.1",
+        host_routes="10.98.0.0/24,10.66.0.6",
+    )
+    subnet = net.get_subnet(subnet.id)
+    assert (subnet.name, subnet.gateway_ip, subnet.dns_nameservers) == (
+        "cmd-v4b",
+        "10.66.0.254",
+        ["192.0.2.1"],
+    )
+    assert subnet.host_routes == [{"destination": "10.98.0.0/24", "nexthop": "10.66.0.6"}]
+    assert subnet.allocation_pools == [{"start": "10.66.0.10", "end": "10.66.0.200"}]
+
+    _posted(
+        client,
+        "/network/routers/create/",
+        {"name": "cmd-router", "admin_state_up": "on", "external_network_id": public.id},
+    )
+    router = net.find_router("cmd-router", ignore_missing=False)
+    rbase = f"/network/routers/{router.id}"
+    run(f"{rbase}/interfaces/add/", subnet_id=subnet.id, ip_address="10.66.0.30")
+    addresses = [
+        ip["ip_address"]
+        for p in net.ports(device_id=router.id, device_owner="network:router_interface")
+        for ip in p.fixed_ips
+    ]
+    assert addresses == ["10.66.0.30"]
+    run(f"{rbase}/routes/add/", destination="10.99.0.0/24", nexthop="10.66.0.5")
+    assert net.get_router(router.id).routes == [
+        {"destination": "10.99.0.0/24", "nexthop": "10.66.0.5"}
+    ]
+
+    run("/network/floating-ips/allocate/", floating_network_id=public.id, description="cmd")
+    (fip,) = net.ips(project_id=tenant.project.id)
+    assert fip.floating_network_id == public.id and fip.description == "cmd"
+    run(f"/network/floating-ips/{fip.id}/associate/", target=f"{port.id} 10.66.0.20")
+    fip = net.get_ip(fip.id)
+    assert (fip.port_id, fip.fixed_ip_address) == (port.id, "10.66.0.20")
+    run(f"/network/floating-ips/{fip.id}/disassociate/")
+    assert net.get_ip(fip.id).port_id is None
+    run(f"/network/floating-ips/{fip.id}/release/")
+    assert list(net.ips(project_id=tenant.project.id)) == []
+
+    _posted(client, "/network/security-groups/create/", {"name": "cmd-sg"})
+    group = net.find_security_group("cmd-sg", ignore_missing=False)
+    rule = {
+        "direction": "ingress",
+        "ether_type": "IPv4",
+        "protocol": "icmp",
+        "icmp_type": "0",
+        "icmp_code": "0",
+        "remote": "group",
+        "remote_group_id": group.id,
+    }
+    path = f"/network/security-groups/{group.id}/rules/create/"
+    run(path, **rule)
+    made = [r for r in net.security_group_rules(security_group_id=group.id) if r.protocol]
+    assert [(r.port_range_min, r.port_range_max, r.remote_group_id) for r in made] == [
+        (0, 0, group.id)
+    ]
+    _commands, tasks = code.shown(path, **rule)
+    assert code.run_tasks(tasks)[0] == 0, tasks  # the module finds the rule the CLI made
+
+    run(f"{rbase}/delete/")
+    assert net.find_router(router.id) is None
+
+    for path in (f"{base}/ports/{port.id}/delete/", f"{base}/subnets/{subnet.id}/delete/"):
+        _commands, tasks = code.shown(path)
+        assert code.run_tasks(tasks)[0] == 1, tasks
+    _commands, tasks = code.shown(f"{base}/delete/")
+    assert code.run_tasks(tasks)[0] == 1
+    assert net.find_network(network.id) is None
+    print(f"network panels run as shown: {time.monotonic() - begun:.1f} s")

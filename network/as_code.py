@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from network.forms import PROVIDER_TYPES
-from portal.as_code import Code, Draft, placeholder, writes
+from portal.as_code import Code, Draft, Option, placeholder, writes
 
 # Neutron's name for ICMPv6 (the rule form's "ICMP" on an IPv6 rule) and protocols by number.
 PROTOCOL_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "132": "sctp"}
@@ -43,6 +43,20 @@ def _enable(draft: Draft, field: str = "admin_state_up") -> dict[str, bool]:
 
 
 # --- networks and subnets ---------------------------------------------------------------------
+
+
+SUBNET_FIELDS = (
+    "name",
+    "cidr",
+    "ip_version",
+    "gateway_ip",
+    "no_gateway",
+    "enable_dhcp",
+    "allocation_pools",
+    "dns_nameservers",
+    "host_routes",
+    "ipv6_mode",
+)
 
 
 def _subnet(draft: Draft, network: str, prefix: str = "") -> tuple[str, dict[str, Any]]:
@@ -94,52 +108,42 @@ def _subnet(draft: Draft, network: str, prefix: str = "") -> tuple[str, dict[str
     return _named(command, name), task
 
 
-SUBNET_FIELDS = (
-    "name",
-    "cidr",
-    "ip_version",
-    "gateway_ip",
-    "no_gateway",
-    "enable_dhcp",
-    "allocation_pools",
-    "dns_nameservers",
-    "host_routes",
-    "ipv6_mode",
-)
 NO_NETWORK_DESCRIPTION = gettext_lazy(
     "The openstack.cloud.network module has no description: the task leaves it out."
 )
 
 
-def _network(draft: Draft, provider: bool) -> Code:
+def _provider(draft: Draft) -> tuple[dict[str, Option], dict[str, Any]]:
+    """Admin › Create network's own fields: (the command's options, the task's parameters)."""
+    segment = draft.number("provider_segmentation_id")
+    attrs = {
+        "project": draft.text("project_id") or None,
+        # a select sends its first choice until one picks another
+        "provider_network_type": draft.text("provider_network_type") or PROVIDER_TYPES[0][0],
+        "provider_physical_network": draft.text("provider_physical_network") or None,
+        "provider_segment": segment if draft.text("provider_segmentation_id") else None,
+    }
+    shared, external = draft.flag("is_shared"), draft.flag("is_router_external")
+    params = {
+        **{k: v for k, v in attrs.items() if k != "provider_segment"},
+        "provider_segmentation_id": attrs["provider_segment"],
+        "shared": shared,
+        "external": external,
+    }
+    return {**attrs, "share": shared, "external": external}, params
+
+
+def _network(
+    draft: Draft, options: dict[str, Option] | None = None, params: dict[str, Any] | None = None
+) -> Code:
+    """The network (and its first subnet when ticked); `options` and `params`: the provider
+    attributes of the admin's form."""
     name, description = draft.need("name"), draft.text("description") or None
-    project = draft.text("project_id") or None if provider else None
-    kind, physnet, segment = (
-        (
-            # a select sends its first choice until one picks another
-            draft.text("provider_network_type") or PROVIDER_TYPES[0][0],
-            draft.text("provider_physical_network") or None,
-            draft.number("provider_segmentation_id")
-            if draft.text("provider_segmentation_id")
-            else None,
-        )
-        if provider
-        else (None, None, None)
-    )
-    shared, external = (
-        provider and draft.flag("is_shared"),
-        provider and draft.flag("is_router_external"),
-    )
     commands = [
         draft.openstack(
             "network create",
             name,
-            project=project,
-            provider_network_type=kind,
-            provider_physical_network=physnet,
-            provider_segment=segment,
-            share=shared,
-            external=external,
+            **(options or {}),
             description=description,
             **_enable(draft),
         )
@@ -149,12 +153,7 @@ def _network(draft: Draft, provider: bool) -> Code:
             "network",
             _("Create the network"),
             name=name,
-            project=project,
-            provider_network_type=kind,
-            provider_physical_network=physnet,
-            provider_segmentation_id=segment,
-            shared=shared if provider else None,
-            external=external if provider else None,
+            **(params or {}),
             admin_state_up=draft.flag("admin_state_up"),
             state="present",
         )
@@ -172,12 +171,12 @@ def _network(draft: Draft, provider: bool) -> Code:
 
 @writes("network:create-network")
 def create_network(draft: Draft) -> Code:
-    return _network(draft, provider=False)
+    return _network(draft)
 
 
 @writes("network:admin-create-network")
 def admin_create_network(draft: Draft) -> Code:
-    return _network(draft, provider=True)
+    return _network(draft, *_provider(draft))
 
 
 @writes("network:update-network")

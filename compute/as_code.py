@@ -29,6 +29,9 @@ def _action_title(verb: str) -> str:
     }[verb]
 
 
+PORT = "__PORT__"  # a word the shell fills in, left unquoted
+
+
 def _pairs(text: str) -> list[tuple[str, str]]:
     """key=value lines (as compute.launch.parse_pairs reads them; wrong lines left out)."""
     pairs = []
@@ -191,21 +194,20 @@ def rebuild_server(draft: Draft, server_id: str) -> Code:
 
 @writes("compute:update-server")
 def update_server(draft: Draft, server_id: str) -> Code:
-    commands = [
-        draft.openstack(
-            "server set", server_id, name=draft.need("name"), description=draft.text("description")
-        )
-    ]
-    commands += [
-        draft.openstack("server add security group", server_id, group)
-        for group in draft.all("security_groups")
-    ]
+    rename = draft.openstack(
+        "server set", server_id, name=draft.need("name"), description=draft.text("description")
+    )
+    # Nova's add/removeSecurityGroup act on every port of the instance and refuse a group it
+    # already has; setting each port's groups to the ticked ones is the same, and repeatable.
+    ports = draft.openstack("port list -f value -c ID", server=server_id)
+    groups = draft.openstack(
+        "port set", PORT, no_security_group=True, security_group=draft.all("security_groups")
+    ).replace(PORT, '"$port"')
     return Code(
-        commands=tuple(commands),
+        commands=(rename, f"for port in $({ports}); do\n  {groups}\ndone"),
         note=_(
             "openstack.cloud.server finds an instance by its name and cannot rename it: commands "
-            "only. A group the instance has and you untick is removed with openstack server "
-            "remove security group."
+            "only."
         ),
     )
 
@@ -230,8 +232,10 @@ def delete_server(draft: Draft, server_id: str) -> Code:
 def act_on_servers(draft: Draft) -> Code:
     action = draft.text("action")
     ids = draft.all("server_id") or [placeholder("server_id")]
-    verb = {"delete_server": "delete", "stop_server": "stop", "start_server": "start"}.get(
-        action, "reboot"
+    # The one page of this view with a form is the bulk delete's confirmation, drawn without
+    # a form object: its panel has no action typed, and it deletes.
+    verb = {"stop_server": "stop", "start_server": "start", "reboot_server": "reboot"}.get(
+        action, "delete"
     )
     commands = tuple(draft.openstack(f"server {verb}", i) for i in ids)
     if verb == "delete":

@@ -117,8 +117,9 @@ def test_update_server(member_client: Client) -> None:
     commands, tasks, _ = shown(member_client, f"{S}edit/", **fields)
     assert commands.splitlines() == [
         f"{OS} server set --name 'web 2' --description front srv-1",
-        f"{OS} server add security group srv-1 sg-a",
-        f"{OS} server add security group srv-1 sg-b",
+        f"for port in $({OS} port list -f value -c ID --server srv-1); do",
+        f'  {OS} port set --no-security-group --security-group sg-a --security-group sg-b "$port"',
+        "done",
     ]
     assert tasks == []
 
@@ -149,6 +150,16 @@ def test_bulk_actions_one_command_per_server(
     commands, tasks, _ = shown(member_client, "/compute/servers/bulk/", **fields)
     assert commands.splitlines() == [f"{OS} server {verb} a-1", f"{OS} server {verb} b-2"]
     assert [next(iter(t.keys() - {"name"})) for t in tasks] == [f"openstack.cloud.{module}"] * 2
+
+
+def test_the_bulk_delete_confirmation_shows_deletes(
+    member_client: Client, fake: FakeComputeGateway
+) -> None:
+    server = fake.add_server("web-1")
+    fields = {"action": "delete_server", "server_id": [server.id]}
+    page = html.unescape(member_client.post("/compute/servers/bulk/", fields).content.decode())
+    assert "Show as code" in page
+    assert f"{OS} server delete '<server-id>'" in page
 
 
 def test_floating_ips(member_client: Client) -> None:

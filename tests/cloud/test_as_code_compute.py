@@ -3,6 +3,7 @@ tenant's own), a shut-off through openstack.cloud.server_action, and a key pair 
 generated public key are each made three ways (the portal's form, the panel's `openstack`
 commands, the panel's openstack.cloud tasks), each with its own name, and openstacksdk sees
 three resources alike in what the form sets. A second run of the same tasks changes nothing.
+An edit (name, description, security groups) has commands only: the form and they agree.
 
 Prints how long each way took."""
 
@@ -163,4 +164,23 @@ def test_compute_forms_shown_as_code_do_what_the_forms_do(
         _status(conn, f"vm-{way}", "SHUTOFF")
     changed, _output = code.run_tasks(tasks)
     assert changed == 0, tasks
+
+    # --- an edit (commands only: openstack.cloud.server cannot rename) -------------------------
+    web = conn.network.create_security_group(name="ascode-web")
+
+    def edit_fields(name: str) -> dict[str, Any]:
+        return {"name": name, "description": "edited", "security_groups": [web.id]}
+
+    _posted(client, f"/compute/servers/{ids['portal']}/edit/", edit_fields("vm-portal-edited"))
+    commands, _tasks = code.shown(
+        f"/compute/servers/{ids['cli']}/edit/", **edit_fields("vm-cli-ed")
+    )
+    code.run_commands(commands)
+    code.run_commands(commands)  # setting each port's groups again is refused by nothing
+    edited = []
+    for way, name in (("portal", "vm-portal-edited"), ("cli", "vm-cli-ed")):
+        server = conn.compute.get_server(ids[way])
+        assert server.name == name
+        edited.append((server.description, sorted(g["name"] for g in server.security_groups)))
+    assert edited[0] == edited[1] == ("edited", ["ascode-web"]), edited
     print(f"compute as code: {time.monotonic() - begun:.1f} s in all")

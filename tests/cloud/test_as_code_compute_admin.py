@@ -1,9 +1,10 @@
 """Show as code on the real Nova, for the admin compute forms: a private flavor created three
 ways (the portal's form, the panel's `openstack flavor create`, the panel's
 openstack.cloud.compute_flavor task), each with its own name, alike in what the form sets; a
-project given access to each of the three the same three ways; and a compute service
-disabled and enabled again by the panel's commands and tasks (restored however the test
-ends). A second run of the same tasks changes nothing. No host is drained or evacuated here
+project given access to each of the three the same three ways; a compute service disabled and
+enabled again by the panel's commands and tasks (restored however the test ends); an
+aggregate without hosts created, given metadata and deleted the same ways. A second run of
+the same tasks changes nothing. No host is drained or evacuated here
 (tests/cloud/test_admin_drain.py and test_admin_evacuate.py do that).
 
 Prints how long each way took."""
@@ -170,3 +171,61 @@ def test_disabling_and_enabling_a_service_as_shown(
         if status()[0] != "enabled":
             nova.enable_service(service, host=service.host, binary=service.binary)
     print(f"service in all: {time.monotonic() - begun:.1f} s")
+
+
+def test_aggregate_forms_shown_as_code_do_what_the_forms_do(
+    make_tenant: Callable[..., Tenant],
+    as_code: Callable[[Tenant, Client], AsCode],
+    sdk_admin: Any,
+) -> None:
+    """An aggregate (no host: nothing is scheduled differently) created three ways with its
+    zone, given a metadata key by the form and by the command (host_aggregate has no task for
+    one key), then deleted three ways."""
+    begun = time.monotonic()
+    tenant = make_tenant("ascode-agg", roles=("admin", "member"))
+    client = tenant.sign_in(Client())
+    code = as_code(tenant, client)
+    nova = sdk_admin.compute
+    base = "asc-" + os.urandom(3).hex()
+    names = {way: f"{base}-{way}" for way in ("portal", "cli", "ansible")}
+    listing = "/compute/admin/aggregates/"
+
+    def found() -> dict[str, Any]:
+        return {a.name: a for a in nova.aggregates() if a.name.startswith(base)}
+
+    try:
+        zone = {"availability_zone": f"{base}-az"}
+        _posted(client, listing, {"name": names["portal"], **zone})
+        commands, _tasks = code.shown(listing, name=names["cli"], **zone)
+        code.run_commands(commands)
+        _commands, tasks = code.shown(listing, name=names["ansible"], **zone)
+        code.run_tasks(tasks)
+        changed, _output = code.run_tasks(tasks)
+        assert changed == 0
+        made = found()
+        assert {a.availability_zone for a in made.values()} == {f"{base}-az"}
+        assert set(made) == set(names.values())
+        started = _lap("aggregate: created three ways", begun)
+
+        ids = {way: made[name].id for way, name in names.items()}
+        meta = {"key": "ssd", "value": "true"}
+        _posted(client, f"{listing}{ids['portal']}/metadata/", meta)
+        for way in ("cli", "ansible"):
+            commands, _tasks = code.shown(f"{listing}{ids[way]}/metadata/", **meta)
+            code.run_commands(commands)
+        assert {a.metadata.get("ssd") for a in found().values()} == {"true"}
+        started = _lap("aggregate: metadata", started)
+
+        _posted(client, f"{listing}{ids['portal']}/delete/", {})
+        commands, _tasks = code.shown(f"{listing}{ids['cli']}/delete/")
+        code.run_commands(commands)
+        _commands, tasks = code.shown(f"{listing}{ids['ansible']}/delete/")
+        code.run_tasks(tasks)
+        changed, _output = code.run_tasks(tasks)
+        assert changed == 0
+        assert found() == {}
+        _lap("aggregate: deleted three ways", started)
+    finally:
+        for aggregate in found().values():
+            nova.delete_aggregate(aggregate)
+    print(f"aggregates in all: {time.monotonic() - begun:.1f} s")

@@ -54,6 +54,17 @@ def _fields(draft: Draft) -> tuple[dict[str, Option], dict[str, Any]]:
     return options, params
 
 
+def _rerun_note(draft: Draft) -> str:
+    """openstack.cloud.image compares a property by the image's SDK attribute of that name:
+    one openstacksdk does not name (description, a custom key) is set again on every run."""
+    if set(_properties(draft)) - {"architecture"}:
+        return _(
+            "openstack.cloud.image sets the description and the properties openstacksdk does "
+            "not know again on every run, so it always reports a change."
+        )
+    return ""
+
+
 @writes("images:create-image")
 def create_image(draft: Draft) -> Code:
     name = draft.need("name")
@@ -105,6 +116,7 @@ def create_image(draft: Draft) -> Code:
                 state="present",
             ),
         ),
+        note=_rerun_note(draft),
     )
 
 
@@ -119,10 +131,15 @@ def update_image(draft: Draft, image_id: str) -> Code:
                 "image", _("Update the image"), id=image_id, name=name, **params, state="present"
             ),
         ),
-        note=_(
-            "The command and the task add and change properties only: remove one taken off "
-            "the list with openstack image unset --property KEY."
-        ),
+        note=" ".join(
+            (
+                _(
+                    "The command and the task add and change properties only: remove one taken "
+                    "off the list with openstack image unset --property KEY."
+                ),
+                _rerun_note(draft),
+            )
+        ).strip(),
     )
 
 

@@ -43,6 +43,9 @@ def create_volume(draft: Draft) -> Code:
                 volume=volume,
                 availability_zone=zone,
                 description=description,
+                # The module's is_bootable defaults to false and it updates a volume to what
+                # it is given: without this a second run would unset the image's bootable flag.
+                is_bootable=True if image else None,
                 state="present",
             ),
         ),

@@ -295,14 +295,17 @@ def update_user(draft: Draft, user_id: str) -> Code:
             draft.task(
                 "identity_user",
                 _("Update the user"),
-                name=user_id,
+                name=draft.need("name"),
                 email=email or None,
                 description=description or None,
                 default_project=project or None,
                 state="present",
             ),
         ),
-        note=_("openstack.cloud.identity_user cannot rename a user: the command can."),
+        note=_(
+            "The task finds the user by the name typed and cannot rename one: a new name would "
+            "make a new user. Rename with the command."
+        ),
     )
 
 
@@ -314,13 +317,16 @@ def update_user_password(draft: Draft, user_id: str) -> Code:
             draft.task(
                 "identity_user",
                 _("Change the user's password"),
-                name=user_id,
+                name=placeholder("user_name"),
                 password=PASSWORD,
                 update_password="always",  # noqa: S106 - the module's option, no password
                 state="present",
             ),
         ),
-        note=_("The command asks for the password; in the task put it in place of <password>."),
+        note=_(
+            "The command asks for the password. In the task put the user's name in place of "
+            "<user-name> and the password in place of <password>."
+        ),
     )
 
 
@@ -333,10 +339,14 @@ def update_user_enabled(draft: Draft, user_id: str) -> Code:
             draft.task(
                 "identity_user",
                 _("Enable the user") if enabled else _("Disable the user"),
-                name=user_id,
+                name=placeholder("user_name"),
                 is_enabled=enabled,
                 state="present",
             ),
+        ),
+        note=_(
+            "openstack.cloud.identity_user finds the user by its name and sets the name it is "
+            "given: put the user's name in place of <user-name>."
         ),
     )
 
@@ -391,12 +401,15 @@ def update_group(draft: Draft, group_id: str) -> Code:
             draft.task(
                 "identity_group",
                 _("Update the group"),
-                name=group_id,
+                name=draft.need("name"),
                 description=description or None,
                 state="present",
             ),
         ),
-        note=_("openstack.cloud.identity_group cannot rename a group: the command can."),
+        note=_(
+            "The task finds the group by the name typed and cannot rename one: a new name would "
+            "make a new group. Rename with the command."
+        ),
     )
 
 
@@ -489,10 +502,14 @@ def update_domain_enabled(draft: Draft, domain_id: str) -> Code:
             draft.task(
                 "identity_domain",
                 _("Enable the domain") if enabled else _("Disable the domain"),
-                name=domain_id,
+                name=placeholder("domain_name"),
                 is_enabled=enabled,
                 state="present",
             ),
+        ),
+        note=_(
+            "openstack.cloud.identity_domain finds the domain by its name and sets the name it "
+            "is given: put the domain's name in place of <domain-name>."
         ),
     )
 

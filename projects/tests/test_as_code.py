@@ -98,19 +98,19 @@ def shown(client: Client, path: str, **fields: Any) -> str:
             f"{P}/users/u-reader/edit/",
             {"name": "r2", "email": "r@example.org", "default_project_id": "p-demo"},
             f"{OS} user set --name r2 --email r@example.org --project p-demo u-reader",
-            ["openstack.cloud.identity_user:", "default_project: p-demo"],
+            ["openstack.cloud.identity_user:", "name: r2", "default_project: p-demo"],
         ),
         (
             f"{P}/users/u-reader/password/",
             {"password": "hunter2", "confirm_password": "hunter2"},
             f"{OS} user set --password-prompt u-reader",
-            ["password: <password>", "update_password: always"],
+            ["name: <user-name>", "password: <password>", "update_password: always"],
         ),
         (
             f"{P}/users/u-reader/enabled/",
             {"enabled": "1"},
             f"{OS} user set --enable u-reader",
-            ["is_enabled: true"],
+            ["name: <user-name>", "is_enabled: true"],
         ),
         (
             f"{P}/users/u-reader/delete/",
@@ -128,7 +128,7 @@ def shown(client: Client, path: str, **fields: Any) -> str:
             f"{P}/groups/g-ops/edit/",
             {"name": "ops2", "description": "x"},
             f"{OS} group set --name ops2 --description x g-ops",
-            ["name: g-ops", "description: x"],
+            ["name: ops2", "description: x"],
         ),
         (
             f"{P}/groups/g-ops/users/",
@@ -170,7 +170,7 @@ def shown(client: Client, path: str, **fields: Any) -> str:
             f"{P}/domains/d-lab/enabled/",
             {"enabled": "0"},
             f"{OS} domain set --disable d-lab",
-            ["name: d-lab", "is_enabled: false"],
+            ["name: <domain-name>", "is_enabled: false"],
         ),
         (
             f"{P}/domains/d-lab/delete/",

@@ -1,5 +1,4 @@
-"""The instance, key pair and server group forms as `openstack` commands and openstack.cloud
-tasks (portal/as_code.py)."""
+"""The compute forms as `openstack` commands and openstack.cloud tasks (portal/as_code.py)."""
 
 from __future__ import annotations
 

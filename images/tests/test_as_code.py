@@ -162,3 +162,10 @@ def test_the_create_volume_form_shows_the_size_the_image_needs(
     image = fake.add("cirros", min_disk=2)
     page = html.unescape(member_client.get(f"/images/{image.id}/create-volume/").content.decode())
     assert f"{OS} volume create --size 2 --image {image.id} cirros" in page
+
+
+def test_the_panel_says_custom_properties_are_set_again_on_each_run(member_client: Client) -> None:
+    _, _, note = shown(member_client, f"/images/{IMG}/edit/", name="n", properties="k=v")
+    assert "always reports a change" in note
+    _, _, plain = shown(member_client, f"/images/{IMG}/edit/", name="n", architecture="x86_64")
+    assert "always reports a change" not in plain

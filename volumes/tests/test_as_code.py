@@ -324,3 +324,12 @@ def test_the_volume_type_page_shows_the_code_of_its_forms(
 ) -> None:
     page = html.unescape(admin_client.get("/volumes/admin/types/t-fast/").content.decode())
     assert f"{OS} volume type set --property '<key>=<value>' t-fast" in page
+
+
+def test_a_volume_from_an_image_stays_bootable_on_a_second_run(member_client: Client) -> None:
+    _, playbook, _ = shown(
+        member_client, "/volumes/create/", name="boot", size="1", source_type="image", image="i-1"
+    )
+    assert "image: i-1" in playbook and "is_bootable: true" in playbook
+    _, blank, _ = shown(member_client, "/volumes/create/", name="b", size="1", source_type="blank")
+    assert "is_bootable" not in blank

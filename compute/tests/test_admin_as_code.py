@@ -194,8 +194,8 @@ def test_creating_a_flavor(admin_client: Client) -> None:
     }  # is_public unticked: a private flavor
     commands, tasks, _ = shown(admin_client, "/compute/admin/flavors/create/", **fields)
     assert commands == [
-        f"{OS} --os-compute-api-version 2.101 flavor create --id c1.large --vcpus 4 --ram 8192 --disk 40 --ephemeral 10 "
-        "--swap 512 --rxtx-factor 2.0 --private 'c1 large'"
+        f"{OS} --os-compute-api-version 2.101 flavor create --id c1.large --vcpus 4 --ram 8192 "
+        "--disk 40 --ephemeral 10 --swap 512 --rxtx-factor 2.0 --private 'c1 large'"
     ]
     assert tasks[0]["openstack.cloud.compute_flavor"] == {
         "cloud": "unit",

@@ -149,7 +149,7 @@ class Draft:
             elif isinstance(value, list | tuple):
                 for item in value:
                     argv += [flag, str(item)]
-            elif value not in (None, False, ""):
+            elif value is not None and value is not False and value != "":  # 0 is a value
                 argv += [flag, str(value)]
         argv += [a for a in arguments if a]
         return shlex.join(argv)

@@ -24,6 +24,9 @@ def draft(**fields: str | list[str]) -> Draft:
 
 
 def test_openstack_quotes_every_word_and_leaves_out_what_is_not_set() -> None:
+    assert draft().openstack("image set", "i", min_disk=0) == (
+        "openstack --os-cloud unit image set --min-disk 0 i"
+    )
     line = draft().openstack(
         "volume create",
         "my vol; rm -rf /",
@@ -99,9 +102,7 @@ def test_every_change_of_the_cloud_has_its_code(
     changes = set(AuditRecord.objects.values_list("url_name", flat=True))
     assert "network:create-network" in changes  # the walk reached the apps
     wanted = {
-        name
-        for name in changes - as_code.NOT_CLOUD_CHANGES
-        if name and not name.startswith("api:")
+        name for name in changes - as_code.NOT_CLOUD_CHANGES if name and not name.startswith("api:")
     }
     missing = sorted(wanted - set(as_code.WRITERS))
     assert not missing, f"forms that change the cloud without show-as-code: {missing}"

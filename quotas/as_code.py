@@ -44,9 +44,8 @@ def defaults(draft: Draft) -> Code:
     values = quota_values(draft)
     kept = {s: v for s, v in values.items() if s != catalog.NETWORK}
     return Code(
-        commands=(
-            draft.openstack("quota set", "default", **{"class": True}, **quota_options(kept)),
-        )
+        # OSC 10 deprecates --class: the services keep one class, set with --default.
+        commands=(draft.openstack("quota set", default=True, **quota_options(kept)),)
         if kept
         else (),
         note=_(

@@ -32,7 +32,7 @@ def test_defaults_set_the_quota_class_and_leave_the_network_to_the_portal(
         volume__snapshots="4",
         network__routers="2",
     )
-    assert f"{OS} quota set --class --instances 12 --snapshots 4 default" in code
+    assert f"{OS} quota set --default --instances 12 --snapshots 4" in code
     assert "routers" not in code and "Ansible tasks" not in code
     assert "no module for default quotas" in code
 
@@ -41,7 +41,7 @@ def test_the_defaults_page_shows_the_current_defaults_as_code(
     admin_client: Client, quota_fake: FakeQuotasGateway
 ) -> None:
     page = html.unescape(admin_client.get("/quotas/admin/defaults/").content.decode())
-    assert "Show as code" in page and f"{OS} quota set --class --instances " in page
+    assert "Show as code" in page and f"{OS} quota set --default --instances " in page
 
 
 def test_export_usage_is_the_api_csv_and_the_usage_export_module(

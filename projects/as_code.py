@@ -51,7 +51,8 @@ def create_app_credential(draft: Draft) -> Code:
         ),
         note=_(
             "Keystone makes the secret and shows it once, in the command's or the task's "
-            "output. The portal reads the expiry in your time zone; the command reads it as UTC."
+            "output; run again, the task replaces the credential with a new one (a new secret). "
+            "The portal reads the expiry in your time zone; the command reads it as UTC."
         ),
     )
 

@@ -257,7 +257,13 @@ def create_user(draft: Draft) -> Code:
     ]
     if role:
         commands.append(
-            draft.openstack("role add", role, project=project, user=name, user_domain=domain)
+            draft.openstack(
+                "role add",
+                role,
+                project=project or placeholder_project(),
+                user=name,
+                user_domain=domain,
+            )
         )
         tasks.append(
             draft.task(

@@ -285,3 +285,13 @@ def test_the_project_page_shows_the_role_forms_code(
     page = html.unescape(admin_client.get(f"{P}/projects/p-demo/").content.decode())
     assert f"{OS} role add --project p-demo --user '<actor-id>' '<role-id>'" in page
     assert "/code/?for=%2Fproject%2Fidentity%2Fprojects%2Fp-demo%2Fusers%2F" in page
+
+
+def test_the_create_user_page_names_the_project_the_role_needs(
+    admin_client: Client, keystone_fake: FakeProjectsGateway
+) -> None:
+    page = html.unescape(admin_client.get(f"{P}/users/create/").content.decode())
+    assert (
+        f"{OS} role add --project '<project-id>' --user '<name>' --user-domain default r-member"
+    ) in page
+    assert "--password '<password>'" in page

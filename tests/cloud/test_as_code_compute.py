@@ -184,3 +184,43 @@ def test_compute_forms_shown_as_code_do_what_the_forms_do(
         edited.append((server.description, sorted(g["name"] for g in server.security_groups)))
     assert edited[0] == edited[1] == ("edited", ["ascode-web"]), edited
     print(f"compute as code: {time.monotonic() - begun:.1f} s in all")
+
+
+def test_a_launch_onto_a_new_volume_shown_as_code_boots_from_it(
+    make_tenant: Callable[..., Tenant], as_code: Callable[[Tenant, Client], AsCode]
+) -> None:
+    """The wizard's "create a new volume" (deleted with the instance): --block-device for the
+    command, boot_from_volume and terminate_volume for the task."""
+    begun = time.monotonic()
+    tenant = make_tenant("ascode-bfv")
+    conn = tenant.conn
+    code = as_code(tenant, tenant.sign_in(Client()))
+    image = conn.image.find_image("tiny-qcow2", ignore_missing=False)
+    net = conn.network.create_network(name="ascode-bfv-net")
+    conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.80.0.0/24")
+
+    def fields(name: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "source_type": "image",
+            "image": image.id,
+            "create_volume": "on",
+            "volume_size": "1",
+            "delete_volume_on_delete": "on",
+            "flavor": "m1.nano",
+            "nic_1": f"net:{net.id}",
+        }
+
+    commands, _tasks = code.shown("/compute/servers/launch/", **fields("bfv-cli"))
+    code.run_commands(commands)
+    _commands, tasks = code.shown("/compute/servers/launch/", **fields("bfv-ansible"))
+    code.run_tasks(tasks)
+    seen = []
+    for way in ("cli", "ansible"):
+        server = _status(conn, f"bfv-{way}", "ACTIVE")
+        (attachment,) = conn.compute.volume_attachments(server)
+        volume = conn.block_storage.get_volume(attachment.volume_id)
+        seen.append((dict(server.image).get("id"), volume.size, attachment.delete_on_termination))
+    # The server has no image of its own (it boots from the volume), and the volume goes with it.
+    assert seen == [(None, 1, True), (None, 1, True)], seen
+    print(f"boot from a new volume as code: {time.monotonic() - begun:.1f} s")

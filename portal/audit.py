@@ -63,7 +63,9 @@ SIGN_IN = "portal:sign-in"
 # and its job are the change; a 64 GiB image is 8192 chunks, each would be a record).
 NOT_CHANGES = frozenset({"images:receive-chunk"})
 SECRET_WORDS = ("password", "secret", "token", "credential", "passphrase")
-KEY_FIELDS = frozenset({"key", "key_name", "keypair", "public_key"})
+KEY_FIELDS = frozenset(
+    {"key", "key_name", "keypair", "public_key", "key_pairs", "compute__key_pairs"}
+)
 VALUE_LIMIT = 200
 FIELD_LIMIT = 50
 MESSAGE_LIMIT = 500

@@ -210,6 +210,7 @@ def test_a_cloud_error_the_view_lets_through_is_recorded(
         ("key_name", False),
         ("key", False),
         ("public_key", False),
+        ("compute__key_pairs", False),  # a quota, not a key
         ("name", False),
     ],
 )

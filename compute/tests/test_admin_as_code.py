@@ -216,7 +216,8 @@ def test_creating_a_flavor(admin_client: Client) -> None:
     )
     assert commands == [
         f"{OS} --os-compute-api-version 2.101 flavor create --vcpus '<vcpus>' --ram '<ram>' "
-        "--ephemeral '<ephemeral>' --swap '<swap>' --rxtx-factor '<rxtx-factor>' --public m1"
+        "--disk 0 --ephemeral '<ephemeral>' --swap '<swap>' --rxtx-factor '<rxtx-factor>' "
+        "--public m1"
     ]
     assert tasks[0]["openstack.cloud.compute_flavor"]["disk"] == 0
 
@@ -347,7 +348,8 @@ def test_the_create_flavor_page_shows_its_code(
     shown_page = page(admin_client, "/compute/admin/flavors/create/")
     assert "Show as code" in shown_page
     assert (
-        f"{OS} flavor create --vcpus '<vcpus>' --ram '<ram>' --disk '<disk>' --public '<name>'"
+        f"{OS} flavor create --vcpus '<vcpus>' --ram '<ram>' --disk '<disk>' --ephemeral 0 "
+        "--swap 0 --public '<name>'"
     ) in shown_page
     assert "openstack.cloud.compute_flavor:" in shown_page
 

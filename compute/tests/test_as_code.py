@@ -381,3 +381,15 @@ def test_the_key_pair_forms_show_their_code(
 def test_the_launch_wizard_shows_its_code(member_client: Client, fake: FakeComputeGateway) -> None:
     page = html.unescape(member_client.get(LAUNCH).content.decode())
     assert "Show as code" in page and f"{OS} server create" in page
+
+
+def test_the_wizard_panel_starts_from_every_step_s_values(
+    member_client: Client, fake: FakeComputeGateway
+) -> None:
+    """The wizard has a form per step: the panel reads them all, so the default security
+    group ticked on its step is in the command before anything is typed."""
+    page = html.unescape(member_client.get("/compute/servers/launch/").content.decode())
+    assert (
+        "openstack --os-cloud unit server create --flavor '<flavor>' --image '<image>' "
+        "--nic none --security-group sg-default --wait '<name>'"
+    ) in page

@@ -21,8 +21,15 @@ def show_as_code(context: template.Context, view: str = "", **kwargs: Any) -> di
     request = context["request"]
     match = request.resolver_match
     view_name = view or match.view_name
-    form: BaseForm | None = context.get("form")
-    fields = as_code.draft_of_form(form) if isinstance(form, BaseForm) else {}
+    # The page's form, or its forms (a wizard's steps: context["forms"], a dict of them).
+    form = context.get("form")
+    several = context.get("forms")
+    forms: list[BaseForm] = [form] if isinstance(form, BaseForm) else []
+    if not forms and isinstance(several, dict):
+        forms = [f for f in several.values() if isinstance(f, BaseForm)]
+    fields: dict[str, list[str]] = {}
+    for each in forms:
+        fields |= as_code.draft_of_form(each)
     route = kwargs if view else dict(match.kwargs)
     shown = as_code.shown_for(request, view_name, route, fields)
     if shown is None:
@@ -30,7 +37,8 @@ def show_as_code(context: template.Context, view: str = "", **kwargs: Any) -> di
     path = reverse(view_name, kwargs=route)
     secret = [
         f.html_name
-        for f in form or ()
+        for each in forms
+        for f in each
         if is_secret(f.html_name) or isinstance(f.field.widget, PasswordInput)
     ]
     return {

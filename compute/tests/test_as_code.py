@@ -393,3 +393,15 @@ def test_the_wizard_panel_starts_from_every_step_s_values(
         "openstack --os-cloud unit server create --flavor '<flavor>' --image '<image>' "
         "--nic none --security-group sg-default --wait '<name>'"
     ) in page
+
+
+def test_the_one_click_buttons_of_an_instance_are_shown_as_code(
+    member_client: Client, fake: FakeComputeGateway
+) -> None:
+    """The instance page's buttons that act at once (no dialog) have one panel under them."""
+    server = fake.add_server("web-1")
+    page = html.unescape(member_client.get(f"/compute/servers/{server.id}/").content.decode())
+    assert "Show these actions as code" in page
+    assert f"openstack --os-cloud unit server stop {server.id}" in page
+    assert f"openstack --os-cloud unit server reboot --hard {server.id}" in page
+    assert "action: reboot_hard" in page

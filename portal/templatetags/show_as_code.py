@@ -47,3 +47,21 @@ def show_as_code(context: template.Context, view: str = "", **kwargs: Any) -> di
         # Nothing secret and no CSRF token in a URL: left out of what typing sends.
         "left_out": ",".join(["csrfmiddlewaretoken", *secret]),
     }
+
+
+@register.inclusion_tag("portal/as_code_buttons.html", takes_context=True)
+def show_buttons_as_code(context: template.Context, buttons: Any, **kwargs: Any) -> dict[str, Any]:
+    """One panel for a row of one-click buttons (no dialog, so no form to show it beside): the
+    code of each, as its writer writes it for these URL arguments and its hidden fields.
+    `buttons`: objects with `label`, `url_name`, `form` (opens a form: skipped, its dialog has
+    its own panel) and `hidden` ((field, value) pairs), such as compute.actions.Action."""
+    request = context["request"]
+    shown = []
+    for button in buttons:
+        if button.form:
+            continue
+        fields = {key: [value] for key, value in button.hidden}
+        code = as_code.shown_for(request, button.url_name, kwargs, fields)
+        if code is not None:
+            shown.append((button.label, code))
+    return {"buttons": shown}

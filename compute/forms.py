@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from compute import gateway as g
+from portal import refs
 from portal.forms import PortalForm
 from portal.validators import cloud_text
 
@@ -296,7 +297,7 @@ class DeleteServerInterfaceForm(PortalForm):
 class CreateVolumeAttachmentForm(PortalForm):
     volume = forms.ChoiceField(label=_("Volume"))
 
-    def __init__(self, *args: Any, volumes: list[g.Volume], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, volumes: list[refs.Volume], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["volume"].choices = [  # type: ignore[attr-defined]
             (v.id, f"{v.label} ({v.size} GB)") for v in volumes if v.status == "available"

@@ -25,6 +25,7 @@ from openstack.compute.v2 import server as _server
 from openstack.connection import Connection
 
 from portal.cloud import cloud_call
+from portal.refs import Volume, VolumeAttachment
 
 # Statuses Nova reports while something is happening to a server (a task state, when set,
 # says the same more precisely). Rows in these states poll until they settle.
@@ -366,30 +367,6 @@ class FloatingIp:
     fixed_address: str = ""
     network_id: str = ""  # the external network it comes from
     status: str = ""
-
-
-@dataclass(frozen=True)
-class VolumeAttachment:
-    volume_id: str
-    device: str
-    server_id: str
-
-
-@dataclass(frozen=True)
-class Volume:
-    id: str
-    name: str
-    size: int  # GiB
-    status: str
-    is_bootable: bool = False
-    attachments: tuple[VolumeAttachment, ...] = ()
-    volume_type: str = ""
-    description: str = ""
-    created_at: datetime | None = None
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
 
 
 @dataclass(frozen=True)

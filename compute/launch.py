@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from compute import gateway as g
 from compute.forms import server_name
+from portal import refs
 from portal.concurrency import concurrently
 from portal.forms import PortalForm
 
@@ -53,7 +54,7 @@ class LaunchChoices:
     security_groups: list[g.SecurityGroup]
     keypairs: list[g.Keypair]
     server_groups: list[g.ServerGroup]
-    volumes: list[g.Volume]
+    volumes: list[refs.Volume]
     volume_snapshots: list[g.VolumeSnapshot]
     has_volumes: bool
 
@@ -66,7 +67,7 @@ class LaunchChoices:
         return [i for i in self.images if i.status == "active" and i.is_snapshot]
 
     @property
-    def bootable_volumes(self) -> list[g.Volume]:
+    def bootable_volumes(self) -> list[refs.Volume]:
         return [v for v in self.volumes if v.status == "available" and v.is_bootable]
 
     @property

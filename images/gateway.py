@@ -16,6 +16,7 @@ import openstack.exceptions
 from openstack.connection import Connection
 
 from portal.cloud import cloud_call
+from portal.refs import Volume
 
 # Fields of Glance's image document that are not custom properties.
 CORE_FIELDS = frozenset(
@@ -136,14 +137,6 @@ class ImageSpec:
             if value:
                 props[key] = value
         return props
-
-
-@dataclass(frozen=True)
-class Volume:
-    id: str
-    name: str
-    status: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -318,7 +311,12 @@ class ImagesGateway:
     @cloud_call
     def create_volume(self, image_id: str, name: str, size_gb: int) -> Volume:
         volume = self.conn.block_storage.create_volume(name=name, size=size_gb, image_id=image_id)
-        return Volume(volume.id, volume.name or "", volume.status or "", int(volume.size or 0))
+        return Volume(
+            id=volume.id,
+            name=volume.name or "",
+            size=int(volume.size or 0),
+            status=volume.status or "",
+        )
 
     @cloud_call
     def list_projects(self) -> list[ProjectName]:

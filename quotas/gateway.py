@@ -94,7 +94,9 @@ class UsagePage:
 
 
 @dataclass(frozen=True)
-class Volume:
+class VolumeSize:
+    """A volume as usage counts it: its size, by project (GiB-hours)."""
+
     id: str
     project_id: str
     size_gb: int
@@ -102,7 +104,7 @@ class Volume:
 
 @dataclass(frozen=True)
 class VolumePage:
-    volumes: tuple[Volume, ...]
+    volumes: tuple[VolumeSize, ...]
     next_marker: str | None
 
 
@@ -335,7 +337,7 @@ class QuotasGateway:
         exceptions.raise_from_response(response)
         data = response.json()
         volumes = tuple(
-            Volume(
+            VolumeSize(
                 id=v["id"],
                 project_id=v.get("os-vol-tenant-attr:tenant_id") or "",
                 size_gb=_int(v.get("size")),

@@ -18,6 +18,7 @@ from typing import Any
 
 from compute import gateway as g
 from compute.gateway import AdminGateway, ComputeGateway
+from portal import refs
 from portal.errors import CloudUnavailable, NotFound, Rejected
 
 HOST_RAM = 32768
@@ -174,10 +175,10 @@ class FakeComputeGateway(ComputeGateway):
         self.server_groups: dict[str, g.ServerGroup] = {}
         self.ports: dict[str, g.Port] = {}
         self.floating_ips: dict[str, g.FloatingIp] = {}
-        self.volumes: dict[str, g.Volume] = {}
+        self.volumes: dict[str, refs.Volume] = {}
         self.volume_snapshots: list[g.VolumeSnapshot] = []
         self.volume_gigabytes = 1000
-        self.attachments: dict[str, list[g.VolumeAttachment]] = {}
+        self.attachments: dict[str, list[refs.VolumeAttachment]] = {}
         self.azs = [g.AvailabilityZone("nova", True)]
         self.launched: list[g.LaunchSpec] = []
         self.created_images: list[str] = []
@@ -610,7 +611,7 @@ class FakeComputeGateway(ComputeGateway):
         )
         self._log(fs, "detach_interface")
 
-    def list_volume_attachments(self, server_id: str) -> list[g.VolumeAttachment]:
+    def list_volume_attachments(self, server_id: str) -> list[refs.VolumeAttachment]:
         self._call("list_volume_attachments")
         self._get(server_id)
         return list(self.attachments.get(server_id, []))
@@ -629,10 +630,12 @@ class FakeComputeGateway(ComputeGateway):
             )
         device = f"/dev/vd{chr(ord('b') + len(self.attachments.get(server_id, [])))}"
         self.attachments.setdefault(server_id, []).append(
-            g.VolumeAttachment(volume_id, device, server_id)
+            refs.VolumeAttachment(volume_id, device, server_id)
         )
         self.volumes[volume_id] = replace(
-            volume, status="in-use", attachments=(g.VolumeAttachment(volume_id, device, server_id),)
+            volume,
+            status="in-use",
+            attachments=(refs.VolumeAttachment(volume_id, device, server_id),),
         )
         self._set(fs, volume_ids=(*fs.server.volume_ids, volume_id))
         self._log(fs, "attach_volume")
@@ -808,7 +811,7 @@ class FakeComputeGateway(ComputeGateway):
 
     # --- Cinder ----------------------------------------------------------------------------
 
-    def list_volumes(self) -> list[g.Volume]:
+    def list_volumes(self) -> list[refs.Volume]:
         self._call("list_volumes")
         return sorted(self.volumes.values(), key=lambda v: (v.name.lower(), v.id))
 
@@ -832,8 +835,8 @@ class FakeComputeGateway(ComputeGateway):
         self.ports[port.id] = port
         return port
 
-    def add_volume(self, name: str, size: int = 1, **fields: Any) -> g.Volume:
-        volume = g.Volume(_id("vol"), name, size, fields.pop("status", "available"), **fields)
+    def add_volume(self, name: str, size: int = 1, **fields: Any) -> refs.Volume:
+        volume = refs.Volume(_id("vol"), name, size, fields.pop("status", "available"), **fields)
         self.volumes[volume.id] = volume
         return volume
 

@@ -16,10 +16,10 @@ from images.gateway import (
     ImageTask,
     ProjectName,
     Readable,
-    Volume,
     to_image,
 )
 from portal.errors import CloudError, NotFound, Rejected
+from portal.refs import Volume
 
 PROJECT = "p-demo"
 
@@ -181,7 +181,7 @@ class FakeImagesGateway(ImagesGateway):
     def create_volume(self, image_id: str, name: str, size_gb: int) -> Volume:
         self._call("create_volume")
         self._doc(image_id)
-        volume = Volume(str(uuid.uuid4()), name, "creating", size_gb)
+        volume = Volume(id=str(uuid.uuid4()), name=name, size=size_gb, status="creating")
         self.volumes.append(volume)
         return volume
 

@@ -19,8 +19,8 @@ from quotas.gateway import (
     ServerUsage,
     TenantUsage,
     UsagePage,
-    Volume,
     VolumePage,
+    VolumeSize,
     _nova_param,
 )
 
@@ -93,7 +93,7 @@ class FakeQuotasGateway(QuotasGateway):
         }
     )
     servers: list[FakeServer] = field(default_factory=list)
-    volumes: list[Volume] = field(default_factory=list)
+    volumes: list[VolumeSize] = field(default_factory=list)
     services: set[str] = field(default_factory=lambda: {"compute", "block-storage", "network"})
     refuse: dict[str, str] = field(default_factory=dict)  # service -> the cloud's reason
     unavailable: bool = False
@@ -309,6 +309,6 @@ class FakeQuotasGateway(QuotasGateway):
             chosen = chosen[[v.id for v in chosen].index(marker) + 1 :]
         window = chosen[:limit]
         if not all_projects:  # Cinder shows the owner to admins only
-            window = [Volume(v.id, "", v.size_gb) for v in window]
+            window = [VolumeSize(v.id, "", v.size_gb) for v in window]
         next_marker = window[-1].id if len(window) == limit and window else None
         return VolumePage(volumes=tuple(window), next_marker=next_marker)

@@ -17,7 +17,7 @@ from conftest import Persona, sign_in
 from portal.models import Operation
 from projects.tests.fakes import FakeProjectsGateway
 from quotas import usage
-from quotas.gateway import Volume
+from quotas.gateway import VolumeSize
 from quotas.tasks import export_usage
 from quotas.tests.fakes import FakeQuotasGateway, FakeServer
 from tests.conftest import page_errors
@@ -75,9 +75,9 @@ def cloud(quota_fake: FakeQuotasGateway, keystone_fake: FakeProjectsGateway) -> 
         FakeServer("p-demo", "i-old", "gone", D - timedelta(days=30), D - timedelta(days=20)),
     ]
     quota_fake.volumes = [
-        Volume("v-1", "p-demo", 10),
-        Volume("v-2", "p-demo", 20),
-        Volume("v-3", "p-orphan", 5),
+        VolumeSize("v-1", "p-demo", 10),
+        VolumeSize("v-2", "p-demo", 20),
+        VolumeSize("v-3", "p-orphan", 5),
     ]
     return quota_fake
 

@@ -66,8 +66,8 @@ from quotas.gateway import (  # noqa: E402
     ServerUsage,
     TenantUsage,
     UsagePage,
-    Volume,
     VolumePage,
+    VolumeSize,
 )
 
 PAGE = 1000
@@ -133,7 +133,7 @@ class MadeUpCloud(QuotasGateway):
     ) -> VolumePage:
         first = int(marker.split("-")[1]) + 1 if marker else 0
         window = range(first, min(2 * self.projects, first + limit))
-        volumes = tuple(Volume(f"v-{n:09d}", self.project_id(n // 2), 10) for n in window)
+        volumes = tuple(VolumeSize(f"v-{n:09d}", self.project_id(n // 2), 10) for n in window)
         more = window and window[-1] + 1 < 2 * self.projects
         return VolumePage(volumes, f"v-{window[-1]:09d}" if more else None)
 

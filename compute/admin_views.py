@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -35,7 +37,9 @@ from compute import hosts as h
 from compute import tasks, warm
 from compute.gateway import (
     AdminGateway,
+    Aggregate,
     ComputeService,
+    Flavor,
     NetworkAgent,
     Probe,
     ProjectName,
@@ -63,6 +67,7 @@ from portal.preferences import page_size
 
 T = TypeVar("T")
 HEALTH_CACHE_SECONDS = 30
+HOSTS_KEPT_SECONDS = 30  # Admin › Hypervisors' figures, unless the portal changed something
 MIGRATIONS_PER_PAGE = 50
 
 LIVE_MIGRATE = acts.Action("live_migrate_server", gettext_lazy("Live migrate"))
@@ -137,10 +142,19 @@ def operation_url(op: Operation) -> str:
 @admin_required
 def admin_hypervisors(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
-    hypervisors, aggregates, flavors = concurrently(
-        gw.list_hypervisors, gw.list_aggregates, gw.list_flavors
+
+    def read() -> tuple[list[Aggregate], list[Flavor], dict[str, h.HostCapacity], float]:
+        hypervisors, aggregates, flavors = concurrently(
+            gw.list_hypervisors, gw.list_aggregates, gw.list_flavors
+        )
+        return aggregates, flavors, host_capacities(gw, hypervisors), time.time()
+
+    # Kept briefly (compute/warm.py `kept`): the page says when it was read; Refresh re-reads.
+    stamp = None if request.GET.get("fresh") else warm.portal_changes(me(request))
+    scope = warm.all_projects_scope(me(request))
+    aggregates, flavors, capacities, read_at = warm.kept(
+        scope, "hypervisors", read, HOSTS_KEPT_SECONDS, stamp
     )
-    capacities = host_capacities(gw, hypervisors)
     host_rows, aggregate_rows = h.capacity_rows(list(capacities.values()), aggregates, flavors)
     context = {
         "capacities": list(capacities.values()),
@@ -148,6 +162,7 @@ def admin_hypervisors(request: PortalRequest) -> HttpResponse:
         "flavors": flavors,
         "host_rows": host_rows,
         "aggregate_rows": aggregate_rows,
+        "read_at": datetime.fromtimestamp(read_at, tz=UTC),
     }
     if _partial(request) and request.GET.get("part") == "capacity":
         return render(request, "compute/admin/hypervisors.html#capacity", context)
@@ -444,9 +459,10 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
     # Every project's servers kept warm (one changes-since delta, compute/warm.py), with the
     # hosts, projects and images: four calls in one round; the page is cut here.
     scope = warm.all_projects_scope(me(request))
+    stamp = warm.portal_changes(me(request))
     services, projects, servers, images = concurrently(
-        lambda: gw.list_services("nova-compute"),
-        gw.list_projects,
+        lambda: warm.kept(scope, "hosts", lambda: gw.list_services("nova-compute"), 60, stamp),
+        lambda: warm.kept(scope, "projects", gw.list_projects, 60, stamp),
         lambda: warm.warm_servers(gw, scope),
         _optional(gw.list_images),
     )

@@ -9,6 +9,12 @@ brought up to date with Nova's changes-since, so a page view costs at most one s
   newest `updated` it returned), minus STACKDESK_WARM_OVERLAP_SECONDS (Nova's times have
   whole seconds and a change may commit a moment after a newer one); rows read twice
   replace a row only if they are not older (de-duplicated by id and `updated`).
+- Settled: once a delta read at least the overlap after the cursor last moved (the portal's
+  own clock, measuring only time elapsed) has brought nothing new, every change up to the
+  cursor has been seen, so later deltas ask from the cursor's next second and get nothing
+  until something changes. Without this, a Nova whose web server sends no Date header
+  (uWSGI, as in the devcloud) would send the rows of its last burst of changes again on
+  every view.
 - Changes that leave `updated` alone (an address or a volume attached outside the portal)
   show at the next full re-list; the portal's own actions put the fresh row in at once
   (`note_server`), and its own address changes drop the entries (`forget`).
@@ -34,7 +40,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,6 +48,9 @@ from django.core.cache import cache
 from compute.gateway import ComputeGateway, Server, ServerPage, ServerQuery
 from portal.errors import Rejected
 from portal.identity import Identity
+from portal.models import AuditRecord, Operation
+
+T = TypeVar("T")
 
 NAMESPACE = "warm-lists"  # tests set one of their own (conftest.py), so no test sees another's
 FULL_PAGE = 999  # Nova's default osapi max_limit is 1000; the gateway asks one row more
@@ -62,7 +71,7 @@ class Scope:
     @property
     def key(self) -> str:
         named = json.dumps([self.cloud_key, self.project, sorted(self.roles)])
-        return f"{NAMESPACE}:servers:{hashlib.sha256(named.encode()).hexdigest()}"
+        return f"{NAMESPACE}:servers-v2:{hashlib.sha256(named.encode()).hexdigest()}"
 
 
 def project_scope(identity: Identity) -> Scope:
@@ -82,6 +91,8 @@ class Entry:
     # returned if that is later (None: nothing to go by)
     cursor: datetime | None
     listed_at: float  # when the last full list was read (the portal's clock, for re-lists)
+    moved_at: float = 0.0  # when the cursor last moved (the portal's clock, elapsed time only)
+    settled: bool = False  # every change up to the cursor seen (see the module's docstring)
 
 
 def _stamp(server: Server) -> datetime | None:
@@ -121,7 +132,8 @@ def _read_all(
 def _full(gw: ComputeGateway, scope: Scope) -> Entry:
     listed, as_of = _read_all(gw, scope)
     servers = {s.id: s for s in listed if s.status != "DELETED"}
-    return Entry(servers, _newest(servers.values(), as_of), time.time())
+    now = time.time()
+    return Entry(servers, _newest(servers.values(), as_of), now, moved_at=now)
 
 
 def _apply(entry: Entry, changed: list[Server], as_of: datetime | None = None) -> bool:
@@ -142,6 +154,7 @@ def _apply(entry: Entry, changed: list[Server], as_of: datetime | None = None) -
         newest = _newest(changed, max(known) if known else None)
         if newest != entry.cursor:
             entry.cursor, moved = newest, True
+            entry.moved_at, entry.settled = time.time(), False
     return moved
 
 
@@ -162,14 +175,21 @@ def warm_servers(gw: ComputeGateway, scope: Scope) -> list[Server]:
         entry = _full(gw, scope)
         cache.set(scope.key, entry, _timeout())
         return list(entry.servers.values())
-    since = entry.cursor - timedelta(seconds=settings.STACKDESK_WARM_OVERLAP_SECONDS)
+    overlap = timedelta(seconds=settings.STACKDESK_WARM_OVERLAP_SECONDS)
+    since = entry.cursor + timedelta(seconds=1) if entry.settled else entry.cursor - overlap
+    asked_at = time.time()
     try:
         changed, as_of = _read_all(gw, scope, since)
     except Rejected:  # a cloud that refuses changes-since: the page still works, cold
         entry = _full(gw, scope)
         cache.set(scope.key, entry, _timeout())
         return list(entry.servers.values())
-    if _apply(entry, changed, as_of):  # most views change nothing and write nothing
+    moved = _apply(entry, changed, as_of)
+    if not moved and not entry.settled:
+        # asked at least the overlap after the cursor moved, and nothing new: settled
+        entry.settled = asked_at - entry.moved_at >= settings.STACKDESK_WARM_OVERLAP_SECONDS
+        moved = entry.settled
+    if moved:  # most views change nothing and write nothing
         cache.set(scope.key, entry, _timeout())
     return list(entry.servers.values())
 
@@ -199,6 +219,38 @@ def forget(identity: Identity) -> None:
     cache.delete(project_scope(identity).key)
     if identity.is_admin:
         cache.delete(all_projects_scope(identity).key)
+
+
+# --- short-lived copies for the admin pages -------------------------------------------------
+
+
+def portal_changes(identity: Identity) -> str | None:
+    """What the portal has changed in the identity's cloud, as a stamp that moves with every
+    change it records (the audit log) and every job that finishes; None while a job runs
+    (hosts drain, servers move: nothing about hosts should be kept then)."""
+    ops = Operation.objects.of_cloud(identity)
+    if ops.active().exists():
+        return None
+    audited = AuditRecord.objects.of_cloud(identity).order_by("-id").values_list("id", flat=True)
+    finished = ops.exclude(finished_at=None).order_by("-finished_at")
+    last_job = finished.values_list("finished_at", flat=True).first()
+    return f"{audited.first() or 0}:{last_job.timestamp() if last_job else 0}"
+
+
+def kept(scope: Scope, what: str, read: Callable[[], T], seconds: int, stamp: str | None) -> T:
+    """A copy of one read (hosts, projects, capacities), kept `seconds` for the users of
+    one scope, under the tenant rule of the lists above (filled with the requesting user's
+    own connection, keyed by cloud, project and roles) and only while the portal has changed
+    nothing in that cloud (`stamp`, from portal_changes; None: read every time). What changes
+    outside the portal shows within `seconds`."""
+    if stamp is None:
+        return read()
+    key = f"{scope.key}:{what}:{hashlib.sha256(stamp.encode()).hexdigest()[:16]}"
+    held: T | None = cache.get(key)
+    if held is None:
+        held = read()
+        cache.set(key, held, seconds)
+    return held
 
 
 # --- filters, sorting and paging over the warm rows -------------------------------------------

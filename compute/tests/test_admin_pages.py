@@ -58,6 +58,46 @@ def test_hypervisors_show_summary_per_host_and_capacity_in_few_calls(
     assert "Aggregate fast (compute1, compute2)" in page
 
 
+def test_hypervisors_are_kept_briefly_until_the_portal_changes_something(
+    admin_client: Client, cloud: FakeAdminGateway
+) -> None:
+    cloud.add_server("a", flavor=g.FlavorSpec("m1.medium", 2, 4096, 40))
+    assert "2 of 192 used" in text(admin_client.get("/compute/admin/hypervisors/"))
+    cloud.add_server("b", host="compute2")  # outside the portal: shown within 30 s
+    cloud.calls.clear()
+    page = text(admin_client.get("/compute/admin/hypervisors/"))
+    assert sum(cloud.calls.values()) == 0 and "2 of 192 used" in page
+    assert re.search(r"Figures as of \d\d:\d\d:\d\d", page)
+    assert "3 of 192 used" in text(admin_client.get("/compute/admin/hypervisors/?fresh=1"))
+    assert sum(cloud.calls.values()) == 3 + 2 * 3  # Read them again: every call
+    # A change made through the portal (the audit log records it) shows at once.
+    cloud.add_server("c", host="compute3")
+    admin_client.post("/compute/admin/services/svc-compute2/disable/", {"reason": "fan"})
+    cloud.calls.clear()
+    assert "4 of 192 used" in text(admin_client.get("/compute/admin/hypervisors/"))
+    assert cloud.calls["list_hypervisors"] == 1
+    # While a job of the cloud runs (a host draining), nothing about hosts is kept.
+    Operation.objects.create(
+        kind="drain_host", title="Drain", cloud_key=UNIT_CLOUD, user_id="u", target="compute1"
+    )
+    cloud.calls.clear()
+    admin_client.get("/compute/admin/hypervisors/")
+    admin_client.get("/compute/admin/hypervisors/")
+    assert cloud.calls["list_hypervisors"] == 2
+
+
+def test_admin_instances_keep_hosts_and_project_names_briefly(
+    admin_client: Client, cloud: FakeAdminGateway
+) -> None:
+    cloud.add_server("a")
+    admin_client.get("/compute/admin/servers/")
+    cloud.calls.clear()
+    admin_client.get("/compute/admin/servers/")
+    # the warm servers' delta and the image names; hosts and projects kept (no Keystone)
+    assert cloud.calls["list_servers"] == 1
+    assert cloud.calls["list_projects"] == 0 and cloud.calls["list_services"] == 0
+
+
 def test_services_enable_disable_with_reason_and_force_down(
     admin_client: Client, cloud: FakeAdminGateway
 ) -> None:

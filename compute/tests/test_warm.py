@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
@@ -129,6 +130,53 @@ def test_nothing_changed_reads_an_empty_delta_and_writes_nothing(
     nova.settle()
     assert len(names(member_client, "status=SHUTOFF")) == 1
     assert len(writes.keys) == 2  # a change: written once
+
+
+class NoDateHeader(Recording):
+    """A Nova whose web server sends no Date header (uWSGI, as in the devcloud), counting the
+    rows each delta sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[int] = []
+
+    def list_servers(self, query: g.ServerQuery) -> g.ServerPage:
+        page = replace(super().list_servers(query), as_of=None)
+        self.sent.append(len(page.servers))
+        return page
+
+
+def test_without_novas_clock_a_settled_list_is_not_sent_again(
+    member_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nova = NoDateHeader()
+    burst = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
+    for i in range(30):  # the last burst of changes, all in one second
+        nova.add_server(f"vm-{i:02d}", updated_at=burst)
+    clock = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    with override(ComputeGateway, nova):
+        assert len(names(member_client, "per_page=50")) == 30  # cold: the full list
+        names(member_client)
+        # the cursor is the newest `updated`; the delta starts the overlap before it, so it
+        # sends the burst again: nothing says yet that every change up to it has been seen
+        assert nova.sent[-1] == 30
+        clock[0] += settings.STACKDESK_WARM_OVERLAP_SECONDS
+        names(member_client)  # asked the overlap after: nothing new, so settled
+        assert nova.sent[-1] == 30
+        names(member_client)
+        assert nova.sent[-1] == 0  # from the cursor's next second: nothing to send
+        assert nova.queries[-1].changes_since == burst + timedelta(seconds=1)
+        nova.stop_server(nova.order[3])  # a change outside the portal
+        nova.settle()
+        assert names(member_client, "status=SHUTOFF") == ["vm-03"]  # seen at once
+        assert nova.queries[-1].changes_since == burst + timedelta(seconds=1)
+        names(member_client)  # the cursor moved: the overlap again, until settled
+        since = nova.queries[-1].changes_since
+        assert since is not None and since > burst
+        assert since == max(
+            f.server.updated_at or burst for f in nova.servers.values()
+        ) - timedelta(seconds=settings.STACKDESK_WARM_OVERLAP_SECONDS)
 
 
 def test_an_older_read_never_replaces_a_newer_row() -> None:

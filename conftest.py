@@ -21,7 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from compute import warm
-from portal import cloud, throttle
+from portal import cloud, kept, throttle
 from portal.crypto import seal
 from portal.identity import SESSION_CONFIRMED, SESSION_CREDENTIAL, SESSION_IDENTITY, Identity
 from portal.tests.fake_keystone import FakeKeystone, Token, serve
@@ -208,6 +208,8 @@ def fresh_sign_in_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def cold_warm_lists(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Servers lists kept warm in one test (compute/warm.py, in Redis) never show in another:
-    each test keeps them under a namespace of its own, so every test starts cold."""
+    """Servers lists kept warm in one test (compute/warm.py, in Redis) and copies kept
+    (portal/kept.py) never show in another: each test keeps them under a namespace of its
+    own, so every test starts cold."""
     monkeypatch.setattr(warm, "NAMESPACE", f"warm-lists-test-{uuid.uuid4().hex}")
+    monkeypatch.setattr(kept, "NAMESPACE", f"kept-test-{uuid.uuid4().hex}")

@@ -62,6 +62,7 @@ from portal.errors import CloudUnavailable, NotFound, Rejected
 from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me, safe_next
+from portal.kept import kept, portal_changes
 from portal.models import Operation
 from portal.preferences import page_size
 
@@ -149,11 +150,11 @@ def admin_hypervisors(request: PortalRequest) -> HttpResponse:
         )
         return aggregates, flavors, host_capacities(gw, hypervisors), time.time()
 
-    # Kept briefly (compute/warm.py `kept`): the page says when it was read; Refresh re-reads.
-    stamp = None if request.GET.get("fresh") else warm.portal_changes(me(request))
-    scope = warm.all_projects_scope(me(request))
-    aggregates, flavors, capacities, read_at = warm.kept(
-        scope, "hypervisors", read, HOSTS_KEPT_SECONDS, stamp
+    # Kept briefly (portal/kept.py): the page says when it was read; ?fresh=1 reads again.
+    identity = me(request)
+    stamp = None if request.GET.get("fresh") else portal_changes(identity)
+    aggregates, flavors, capacities, read_at = kept(
+        identity, "hypervisors", read, HOSTS_KEPT_SECONDS, stamp, all_projects=True
     )
     host_rows, aggregate_rows = h.capacity_rows(list(capacities.values()), aggregates, flavors)
     context = {
@@ -459,10 +460,11 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
     # Every project's servers kept warm (one changes-since delta, compute/warm.py), with the
     # hosts, projects and images: four calls in one round; the page is cut here.
     scope = warm.all_projects_scope(me(request))
-    stamp = warm.portal_changes(me(request))
+    identity, hosts = me(request), lambda: gw.list_services("nova-compute")
+    stamp = portal_changes(identity)
     services, projects, servers, images = concurrently(
-        lambda: warm.kept(scope, "hosts", lambda: gw.list_services("nova-compute"), 60, stamp),
-        lambda: warm.kept(scope, "projects", gw.list_projects, 60, stamp),
+        lambda: kept(identity, "hosts", hosts, 60, stamp, all_projects=True),
+        lambda: kept(identity, "projects", gw.list_projects, 60, stamp, all_projects=True),
         lambda: warm.warm_servers(gw, scope),
         _optional(gw.list_images),
     )

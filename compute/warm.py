@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -48,9 +48,6 @@ from django.core.cache import cache
 from compute.gateway import ComputeGateway, Server, ServerPage, ServerQuery
 from portal.errors import Rejected
 from portal.identity import Identity
-from portal.models import AuditRecord, Operation
-
-T = TypeVar("T")
 
 NAMESPACE = "warm-lists"  # tests set one of their own (conftest.py), so no test sees another's
 FULL_PAGE = 999  # Nova's default osapi max_limit is 1000; the gateway asks one row more
@@ -219,38 +216,6 @@ def forget(identity: Identity) -> None:
     cache.delete(project_scope(identity).key)
     if identity.is_admin:
         cache.delete(all_projects_scope(identity).key)
-
-
-# --- short-lived copies for the admin pages -------------------------------------------------
-
-
-def portal_changes(identity: Identity) -> str | None:
-    """What the portal has changed in the identity's cloud, as a stamp that moves with every
-    change it records (the audit log) and every job that finishes; None while a job runs
-    (hosts drain, servers move: nothing about hosts should be kept then)."""
-    ops = Operation.objects.of_cloud(identity)
-    if ops.active().exists():
-        return None
-    audited = AuditRecord.objects.of_cloud(identity).order_by("-id").values_list("id", flat=True)
-    finished = ops.exclude(finished_at=None).order_by("-finished_at")
-    last_job = finished.values_list("finished_at", flat=True).first()
-    return f"{audited.first() or 0}:{last_job.timestamp() if last_job else 0}"
-
-
-def kept(scope: Scope, what: str, read: Callable[[], T], seconds: int, stamp: str | None) -> T:
-    """A copy of one read (hosts, projects, capacities), kept `seconds` for the users of
-    one scope, under the tenant rule of the lists above (filled with the requesting user's
-    own connection, keyed by cloud, project and roles) and only while the portal has changed
-    nothing in that cloud (`stamp`, from portal_changes; None: read every time). What changes
-    outside the portal shows within `seconds`."""
-    if stamp is None:
-        return read()
-    key = f"{scope.key}:{what}:{hashlib.sha256(stamp.encode()).hexdigest()[:16]}"
-    held: T | None = cache.get(key)
-    if held is None:
-        held = read()
-        cache.set(key, held, seconds)
-    return held
 
 
 # --- filters, sorting and paging over the warm rows -------------------------------------------

@@ -18,6 +18,7 @@ from portal.concurrency import concurrently
 from portal.errors import Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me
+from portal.kept import kept, portal_changes
 from portal.models import Operation
 from portal.operations import start_operation
 from projects import tasks
@@ -33,6 +34,8 @@ from quotas.usage import (
     usage_row,
     volume_totals,
 )
+
+OVERVIEW_KEPT_SECONDS = 30  # the overview's quotas and usage (portal/kept.py)
 
 
 def _counts_context(request: PortalRequest) -> dict[str, object]:
@@ -121,12 +124,16 @@ def show_limits(request: PortalRequest) -> HttpResponse:
         }[service]
         return read(pid)
 
-    compute, volume, network = concurrently(
-        lambda: quota_set(catalog.COMPUTE),
-        lambda: quota_set(catalog.VOLUME),
-        lambda: quota_set(catalog.NETWORK),
-    )
-    sets = {catalog.COMPUTE: compute, catalog.VOLUME: volume, catalog.NETWORK: network}
+    def read() -> dict[str, QuotaSet | None]:
+        compute, volume, network = concurrently(
+            lambda: quota_set(catalog.COMPUTE),
+            lambda: quota_set(catalog.VOLUME),
+            lambda: quota_set(catalog.NETWORK),
+        )
+        return {catalog.COMPUTE: compute, catalog.VOLUME: volume, catalog.NETWORK: network}
+
+    # kept for the project's users a few seconds (portal/kept.py): 50 of them share one read
+    sets = kept(me(request), "limits", read, OVERVIEW_KEPT_SECONDS, portal_changes(me(request)))
     return _section(request, "limits", {"meters": read_meters(sets)})
 
 
@@ -138,10 +145,16 @@ def show_usage(request: PortalRequest) -> HttpResponse:
     if not form.is_valid():
         return _section(request, "usage", {"form": form}, status=400)
     qgw, period = gateway(request, QuotasGateway), form.period()
-    # Nova's usage pages and Cinder's volume pages at once.
-    tenant_usage, volumes = concurrently(
-        lambda: project_usage(qgw, identity.project_id, period),
-        lambda: volume_totals(qgw, all_projects=False),
+    # Nova's usage pages and Cinder's volume pages at once, kept like the limits.
+    tenant_usage, volumes = kept(
+        identity,
+        f"usage:{form.query()}",
+        lambda: concurrently(
+            lambda: project_usage(qgw, identity.project_id, period),
+            lambda: volume_totals(qgw, all_projects=False),
+        ),
+        OVERVIEW_KEPT_SECONDS,
+        portal_changes(identity),
     )
     totals = (volumes or {}).get("", (0, 0))
     context = {

@@ -191,3 +191,26 @@ def test_overview_usage_for_a_period_with_csv_links(
     csv_query = f"start={query['start']}&amp;end={query['end']}"
     assert f"/quotas/usage/export/?{csv_query}&amp;rows=instances" in page
     assert quota_fake.calls == 2  # one usage page, one volume page
+
+
+def test_limits_are_kept_for_the_projects_users_until_the_portal_changes_something(
+    member_client: Client, outsider_client: Client, quota_fake: FakeQuotasGateway
+) -> None:
+    def instances(client: Client) -> str:
+        page = client.get("/project/overview/limits/").content.decode()
+        return dict(
+            re.findall(r"<span>([^<]+)</span>\s*<span data-meter-text>([^<]+)</span>", page)
+        )["Instances"]
+
+    quota_fake.in_use["p-demo"] = {catalog.COMPUTE: {"instances": 3}}
+    quota_fake.in_use["p-study1"] = {catalog.COMPUTE: {"instances": 9}}
+    assert instances(member_client) == "3 used of 10"
+    calls = quota_fake.calls
+    quota_fake.in_use["p-demo"] = {catalog.COMPUTE: {"instances": 4}}  # outside the portal
+    assert instances(member_client) == "3 used of 10"  # the copy, within 30 s
+    assert quota_fake.calls == calls
+    # another project's user never gets the copy: their own project, read with their token
+    assert instances(outsider_client) == "9 used of 10"
+    # a change through the portal (a job started, recorded in the audit log) shows at once
+    member_client.post("/project/overview/refresh-counts/")
+    assert instances(member_client) == "4 used of 10"

@@ -1,0 +1,62 @@
+"""Short-lived copies of what a page reads, shared by the users who would read the same:
+the quotas on a project's overview, Admin › Hypervisors' figures, Admin › Instances' hosts
+and project names (docs/architecture.md, "Kept copies").
+
+The tenant rule of the warm lists (compute/warm.py) holds here too: a copy's key is the
+cloud, the project (or "all" for admin pages across projects) and the set of the user's
+roles there; it is only ever filled by the requesting user's own connection, through the
+call that would show them the page without a copy. A copy lives `seconds` at most and only
+while the portal has changed nothing in that cloud (`portal_changes`), so what the portal
+does shows at once and what is done outside it within `seconds`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+
+from portal.identity import Identity
+from portal.models import AuditRecord, Operation
+
+T = TypeVar("T")
+NAMESPACE = "kept"  # tests set one of their own (conftest.py)
+
+
+def portal_changes(identity: Identity) -> str | None:
+    """What the portal has changed in the identity's cloud, as a stamp that moves with every
+    change it records (the audit log) and every job that finishes; None while a job of the
+    cloud runs (a host draining, servers moving: nothing should be kept then)."""
+    ops = Operation.objects.of_cloud(identity)
+    if ops.active().exists():
+        return None
+    audited = AuditRecord.objects.of_cloud(identity).order_by("-id").values_list("id", flat=True)
+    finished = ops.exclude(finished_at=None).order_by("-finished_at")
+    last_job = finished.values_list("finished_at", flat=True).first()
+    return f"{audited.first() or 0}:{last_job.timestamp() if last_job else 0}"
+
+
+def kept(
+    identity: Identity,
+    what: str,
+    read: Callable[[], T],
+    seconds: int,
+    stamp: str | None,
+    *,
+    all_projects: bool = False,
+) -> T:
+    """`read()`, or its copy kept for the identity's scope (see the module's docstring).
+    `stamp` is portal_changes(identity), asked once per view; None reads every time."""
+    if stamp is None:
+        return read()
+    scope = [identity.cloud_key, "all" if all_projects else identity.project_id]
+    named = json.dumps([*scope, sorted(identity.roles), what, stamp])
+    key = f"{NAMESPACE}:{hashlib.sha256(named.encode()).hexdigest()}"
+    held: T | None = cache.get(key)
+    if held is None:
+        held = read()
+        cache.set(key, held, seconds)
+    return held

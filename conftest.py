@@ -21,7 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from compute import warm
-from portal import cloud, kept, throttle
+from portal import cloud, kept, refs, throttle
 from portal.crypto import seal
 from portal.identity import SESSION_CONFIRMED, SESSION_CREDENTIAL, SESSION_IDENTITY, Identity
 from portal.tests.fake_keystone import FakeKeystone, Token, serve
@@ -124,7 +124,7 @@ def persona_identity(persona: Persona, expires_in: timedelta = timedelta(hours=1
         project_name=persona.project,
         roles=persona.roles,
         expires_at=timezone.now() + expires_in,
-        projects=tuple(cloud.ProjectRef("p-" + p, p, "default") for p in sorted(projects)),
+        projects=tuple(refs.ProjectRef("p-" + p, p, "default") for p in sorted(projects)),
     )
 
 

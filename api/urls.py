@@ -11,7 +11,6 @@ from django.urls import path
 from api import openapi
 from compute import api as compute_api
 from portal import api
-from projects import api as projects_api
 from quotas import api as quotas_api
 
 app_name = "api"
@@ -28,7 +27,7 @@ urlpatterns = [
         name="live-migrate-server",
     ),
     path("servers/<str:server_id>/migrate/", compute_api.migrate_server, name="migrate-server"),
-    path("quotas/bulk/", projects_api.apply_quotas, name="apply-quotas"),
+    path("quotas/bulk/", quotas_api.apply_quotas, name="apply-quotas"),
     path("usage.csv", quotas_api.usage_csv, name="usage-csv"),
     path("audit/", api.list_audit_records, name="list-audit-records"),
     # Last: any other URL ending in a slash (Django adds one first) is a JSON 404.

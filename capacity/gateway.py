@@ -21,6 +21,7 @@ from openstack.connection import Connection
 
 from portal import cloud
 from portal.cloud import cloud_call
+from portal.refs import Aggregate, Inventory, ProjectRef
 
 PLACEMENT_MICROVERSION = "1.14"  # parent/root provider uuids in the list
 
@@ -33,33 +34,6 @@ class Provider:
     id: str
     name: str
     parent_id: str = ""
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """One resource class of a resource provider, as Placement counts it."""
-
-    resource_class: str
-    total: int
-    reserved: int = 0
-    allocation_ratio: float = 1.0
-
-    @property
-    def capacity(self) -> int:
-        """What Placement lets be allocated: (total - reserved) x allocation ratio."""
-        return int((self.total - self.reserved) * self.allocation_ratio)
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    name: str
-    hosts: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ProjectRef:
-    id: str
-    name: str
 
 
 @dataclass(frozen=True)

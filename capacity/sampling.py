@@ -21,9 +21,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from capacity.gateway import CapacityGateway, Inventory, ProjectRef
+from capacity.gateway import CapacityGateway
 from capacity.models import CLOUD_TOTAL, CapacitySample, ProjectUsageSample
 from portal.errors import CloudError
+from portal.refs import Inventory, ProjectRef
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

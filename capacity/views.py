@@ -25,12 +25,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from capacity import charts, services, trends
-from capacity.gateway import Aggregate, CapacityGateway
+from capacity.gateway import CapacityGateway
 from capacity.models import CapacitySample, ProjectUsageSample
 from capacity.trends import Point, Scope
 from portal.errors import CloudError
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me
+from portal.refs import Aggregate
 
 CSV_TYPE = "text/csv; charset=utf-8"
 # The chart images: pygal styles its SVG with a <style> element; nothing else is allowed.

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from compute import hosts as h
 from compute.forms import ServerFilterForm
-from compute.gateway import NewFlavor, ProjectName, ServerQuery
+from compute.gateway import NewFlavor, ServerQuery
 from portal.forms import PortalForm
+from portal.refs import ProjectRef
 from portal.validators import INT32_MAX, cloud_text
 
 MAX_CONCURRENCY = 8
@@ -192,7 +193,7 @@ class AdminServerFilterForm(ServerFilterForm):
     project = forms.ChoiceField(label=_("Project"), required=False)
 
     def __init__(
-        self, *args: Any, hosts: list[str], projects: list[ProjectName], **kwargs: Any
+        self, *args: Any, hosts: list[str], projects: list[ProjectRef], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         host_field: Any = self.fields["host"]
@@ -346,7 +347,7 @@ class ExtraSpecForm(PortalForm):
 class FlavorAccessForm(PortalForm):
     project_id = forms.ChoiceField(label=_("Project"))
 
-    def __init__(self, *args: Any, projects: list[ProjectName], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, projects: list[ProjectRef], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["project_id"]
         field.choices = [(p.id, f"{p.name} ({p.id})" if p.name else p.id) for p in projects]

@@ -42,9 +42,7 @@ from compute.gateway import (
     Flavor,
     NetworkAgent,
     Probe,
-    ProjectName,
     Server,
-    VolumeService,
 )
 from compute.hints import explain
 from compute.services import (
@@ -65,6 +63,7 @@ from portal.identity import PortalRequest, admin_required, me, safe_next
 from portal.kept import kept, portal_changes
 from portal.models import Operation
 from portal.preferences import page_size
+from portal.refs import ProjectRef, VolumeService
 
 T = TypeVar("T")
 HEALTH_CACHE_SECONDS = 30
@@ -777,7 +776,7 @@ def _flavor_page(
     gw = _gw(request)
     flavor = gw.get_flavor(flavor_id)
     access: list[str] = []
-    projects: list[ProjectName] = []
+    projects: list[ProjectRef] = []
     if not flavor.is_public:
         access, projects = concurrently(lambda: gw.list_flavor_access(flavor.id), gw.list_projects)
     names = {p.id: p.name for p in projects}

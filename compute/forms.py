@@ -145,7 +145,7 @@ class UpdateServerForm(PortalForm):
         label=_("Security groups"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args: Any, groups: list[g.SecurityGroup], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, groups: list[refs.SecurityGroup], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["security_groups"].choices = [  # type: ignore[attr-defined]
             (sg.id, f"{sg.name} — {sg.description}" if sg.description else sg.name) for sg in groups
@@ -190,7 +190,9 @@ class ResizeServerForm(PortalForm):
 class RebuildServerForm(PortalForm):
     image = forms.ChoiceField(label=_("Image"))
 
-    def __init__(self, *args: Any, images: list[g.Image], server: g.Server, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, images: list[refs.Image], server: g.Server, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.server = server
         self.images = {i.id: i for i in images if i.status == "active"}
@@ -225,7 +227,7 @@ class RescueServerForm(PortalForm):
         help_text=_("Leave empty to let the cloud choose one."),
     )
 
-    def __init__(self, *args: Any, images: list[g.Image], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, images: list[refs.Image], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["image"].choices = [("", _("The instance's own image"))] + [  # type: ignore[attr-defined]
             (i.id, i.label) for i in images if i.status == "active"
@@ -239,9 +241,9 @@ class AssociateFloatingIpForm(PortalForm):
     def __init__(
         self,
         *args: Any,
-        floating_ips: list[g.FloatingIp],
-        external_networks: list[g.Network],
-        ports: list[g.Port],
+        floating_ips: list[refs.FloatingIp],
+        external_networks: list[refs.Network],
+        ports: list[refs.Port],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -257,7 +259,7 @@ class AssociateFloatingIpForm(PortalForm):
 class DisassociateFloatingIpForm(PortalForm):
     floating_ip = forms.ChoiceField(label=_("Floating IP"))
 
-    def __init__(self, *args: Any, floating_ips: list[g.FloatingIp], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, floating_ips: list[refs.FloatingIp], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["floating_ip"].choices = [  # type: ignore[attr-defined]
             (f.id, f"{f.address} → {f.fixed_address}") for f in floating_ips
@@ -269,7 +271,7 @@ class CreateServerInterfaceForm(PortalForm):
     port = forms.ChoiceField(label=_("Or an existing port"), required=False)
 
     def __init__(
-        self, *args: Any, networks: list[g.Network], ports: list[g.Port], **kwargs: Any
+        self, *args: Any, networks: list[refs.Network], ports: list[refs.Port], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["network"].choices = [("", "—")] + [  # type: ignore[attr-defined]
@@ -289,7 +291,7 @@ class CreateServerInterfaceForm(PortalForm):
 class DeleteServerInterfaceForm(PortalForm):
     port = forms.ChoiceField(label=_("Interface"))
 
-    def __init__(self, *args: Any, ports: list[g.Port], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ports: list[refs.Port], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["port"].choices = [(p.id, p.label) for p in ports]  # type: ignore[attr-defined]
 

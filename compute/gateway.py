@@ -25,7 +25,21 @@ from openstack.compute.v2 import server as _server
 from openstack.connection import Connection
 
 from portal.cloud import cloud_call
-from portal.refs import Volume, VolumeAttachment
+from portal.refs import (
+    CatalogEndpoint,
+    FloatingIp,
+    Image,
+    Inventory,
+    Network,
+    Port,
+    ProjectRef,
+    SecurityGroup,
+    SecurityGroupRule,
+    Volume,
+    VolumeAttachment,
+    VolumeService,
+    VolumeSnapshot,
+)
 
 # Statuses Nova reports while something is happening to a server (a task state, when set,
 # says the same more precisely). Rows in these states poll until they settle.
@@ -220,25 +234,6 @@ class NewFlavor:
 
 
 @dataclass(frozen=True)
-class Image:
-    id: str
-    name: str
-    status: str
-    min_disk: int = 0  # GiB
-    min_ram: int = 0  # MiB
-    size: int = 0  # bytes
-    is_snapshot: bool = False  # an instance snapshot (image_type=snapshot)
-    visibility: str = "private"
-    owner: str = ""
-    instance_id: str = ""  # for snapshots: the server it was taken from
-    created_at: datetime | None = None
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
-
-
-@dataclass(frozen=True)
 class Limits:
     """Nova's absolute limits for the project: -1 means unlimited."""
 
@@ -298,88 +293,6 @@ class ServerGroup:
     name: str
     policy: str
     members: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Network:
-    id: str
-    name: str
-    is_shared: bool = False
-    is_external: bool = False
-    subnet_ids: tuple[str, ...] = ()
-    status: str = "ACTIVE"
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
-
-
-@dataclass(frozen=True)
-class Port:
-    id: str
-    name: str
-    network_id: str
-    fixed_ips: tuple[str, ...] = ()
-    device_id: str = ""
-    device_owner: str = ""
-    security_group_ids: tuple[str, ...] = ()
-    mac: str = ""
-    status: str = ""
-
-    @property
-    def label(self) -> str:
-        ips = ", ".join(self.fixed_ips)
-        return f"{self.name or self.id[:8]} ({ips})" if ips else (self.name or self.id)
-
-
-@dataclass(frozen=True)
-class SecurityGroupRule:
-    direction: str
-    ethertype: str
-    protocol: str = ""
-    port_min: int | None = None
-    port_max: int | None = None
-    remote_ip_prefix: str = ""
-    remote_group_id: str = ""
-
-    @property
-    def ports(self) -> str:
-        if self.port_min is None:
-            return ""
-        if self.port_max is None or self.port_max == self.port_min:
-            return str(self.port_min)
-        return f"{self.port_min}-{self.port_max}"
-
-
-@dataclass(frozen=True)
-class SecurityGroup:
-    id: str
-    name: str
-    description: str = ""
-    rules: tuple[SecurityGroupRule, ...] = ()
-
-
-@dataclass(frozen=True)
-class FloatingIp:
-    id: str
-    address: str
-    port_id: str = ""
-    fixed_address: str = ""
-    network_id: str = ""  # the external network it comes from
-    status: str = ""
-
-
-@dataclass(frozen=True)
-class VolumeSnapshot:
-    id: str
-    name: str
-    size: int
-    status: str
-    volume_id: str = ""
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
 
 
 @dataclass(frozen=True)
@@ -1094,21 +1007,6 @@ class Hypervisor:
 
 
 @dataclass(frozen=True)
-class Inventory:
-    """One resource class of a resource provider, as Placement counts it."""
-
-    resource_class: str
-    total: int
-    reserved: int = 0
-    allocation_ratio: float = 1.0
-    max_unit: int = 0
-
-    @property
-    def capacity(self) -> int:
-        return int((self.total - self.reserved) * self.allocation_ratio)
-
-
-@dataclass(frozen=True)
 class ComputeService:
     id: str
     binary: str
@@ -1200,26 +1098,6 @@ class NetworkAgent:
 
 
 @dataclass(frozen=True)
-class VolumeService:
-    binary: str
-    host: str
-    zone: str
-    status: str
-    state: str
-    disabled_reason: str = ""
-    updated_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    service_type: str
-    service_name: str
-    interface: str
-    region: str
-    url: str
-
-
-@dataclass(frozen=True)
 class Probe:
     """One unauthenticated GET of an endpoint: any HTTP answer means it is reachable."""
 
@@ -1228,12 +1106,6 @@ class Probe:
     status_code: int = 0
     milliseconds: int = 0
     error: str = ""
-
-
-@dataclass(frozen=True)
-class ProjectName:
-    id: str
-    name: str
 
 
 def _json(resp: Any) -> Any:
@@ -1529,10 +1401,10 @@ class AdminGateway(ComputeGateway):
     # --- identity: project names for the admin lists ---------------------------------------
 
     @cloud_call
-    def list_projects(self) -> list[ProjectName]:
+    def list_projects(self) -> list[ProjectRef]:
         identity: Any = self.conn.identity  # the v3 proxy; typed as a union of versions
         return sorted(
-            (ProjectName(p.id, p.name or "") for p in identity.projects()),
+            (ProjectRef(p.id, p.name or "") for p in identity.projects()),
             key=lambda p: p.name.lower(),
         )
 
@@ -1575,12 +1447,12 @@ class AdminGateway(ComputeGateway):
         )
 
     @cloud_call
-    def list_catalog_endpoints(self) -> list[Endpoint]:
+    def list_catalog_endpoints(self) -> list[CatalogEndpoint]:
         """The token's service catalog (no API call: it came with the token)."""
         auth: Any = self.conn.session.auth  # an AccessInfoPlugin or a password/trust plugin
         access = auth.get_access(self.conn.session)
         found = [
-            Endpoint(
+            CatalogEndpoint(
                 service_type=entry.get("type", ""),
                 service_name=entry.get("name", ""),
                 interface=e.get("interface", ""),

@@ -23,10 +23,10 @@ from compute.gateway import (
     Flavor,
     FlavorSpec,
     Hypervisor,
-    Inventory,
     Migration,
     Server,
 )
+from portal.refs import Inventory
 
 RESOURCES = ("VCPU", "MEMORY_MB", "DISK_GB")
 

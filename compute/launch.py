@@ -46,24 +46,24 @@ class LaunchChoices:
     """Everything the wizard offers, read once per request."""
 
     flavors: list[g.Flavor]
-    images: list[g.Image]
+    images: list[refs.Image]
     limits: g.Limits
     zones: list[g.AvailabilityZone]
-    networks: list[g.Network]
-    ports: list[g.Port]
-    security_groups: list[g.SecurityGroup]
+    networks: list[refs.Network]
+    ports: list[refs.Port]
+    security_groups: list[refs.SecurityGroup]
     keypairs: list[g.Keypair]
     server_groups: list[g.ServerGroup]
     volumes: list[refs.Volume]
-    volume_snapshots: list[g.VolumeSnapshot]
+    volume_snapshots: list[refs.VolumeSnapshot]
     has_volumes: bool
 
     @property
-    def boot_images(self) -> list[g.Image]:
+    def boot_images(self) -> list[refs.Image]:
         return [i for i in self.images if i.status == "active" and not i.is_snapshot]
 
     @property
-    def snapshots(self) -> list[g.Image]:
+    def snapshots(self) -> list[refs.Image]:
         return [i for i in self.images if i.status == "active" and i.is_snapshot]
 
     @property
@@ -71,15 +71,15 @@ class LaunchChoices:
         return [v for v in self.volumes if v.status == "available" and v.is_bootable]
 
     @property
-    def available_snapshots(self) -> list[g.VolumeSnapshot]:
+    def available_snapshots(self) -> list[refs.VolumeSnapshot]:
         return [s for s in self.volume_snapshots if s.status == "available"]
 
     @property
-    def internal_networks(self) -> list[g.Network]:
+    def internal_networks(self) -> list[refs.Network]:
         return [n for n in self.networks if not n.is_external or n.is_shared]
 
     @property
-    def free_ports(self) -> list[g.Port]:
+    def free_ports(self) -> list[refs.Port]:
         return [p for p in self.ports if not p.device_id and not p.device_owner]
 
 
@@ -141,7 +141,7 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def image_min_disk(image: g.Image) -> int:
+def image_min_disk(image: refs.Image) -> int:
     """The disk an image needs: its min_disk, and at least its own size."""
     return max(image.min_disk, math.ceil(image.size / GIB) if image.size else 0)
 

@@ -31,7 +31,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from compute import actions as acts
 from compute import forms as f
 from compute import launch, warm
-from compute.gateway import ComputeGateway, Image, Server, ServerQuery
+from compute.gateway import ComputeGateway, Server, ServerQuery
 from compute.hints import explain, hint_for
 from portal.concurrency import concurrently
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected
@@ -39,6 +39,7 @@ from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me, safe_next
 from portal.preferences import page_size
+from portal.refs import Image
 
 T = TypeVar("T")
 LOG_LENGTHS = (35, 100, 500)

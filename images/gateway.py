@@ -16,7 +16,7 @@ import openstack.exceptions
 from openstack.connection import Connection
 
 from portal.cloud import cloud_call
-from portal.refs import Volume
+from portal.refs import ProjectRef, Volume
 
 # Fields of Glance's image document that are not custom properties.
 CORE_FIELDS = frozenset(
@@ -144,12 +144,6 @@ class ImageTask:
     id: str
     status: str
     message: str
-
-
-@dataclass(frozen=True)
-class ProjectName:
-    id: str
-    name: str
 
 
 def _text(value: Any) -> str:
@@ -319,11 +313,11 @@ class ImagesGateway:
         )
 
     @cloud_call
-    def list_projects(self) -> list[ProjectName]:
+    def list_projects(self) -> list[ProjectRef]:
         """Admin pages name each image's owner (Keystone's list, one call)."""
         identity: Any = self.conn.identity  # the v3 proxy; the SDK types it as v2 | v3
-        return [ProjectName(p.id, p.name) for p in identity.projects()]
+        return [ProjectRef(p.id, p.name) for p in identity.projects()]
 
 
-def names_by_id(projects: Iterable[ProjectName]) -> dict[str, str]:
+def names_by_id(projects: Iterable[ProjectRef]) -> dict[str, str]:
     return {p.id: p.name for p in projects}

@@ -15,6 +15,7 @@ from typing import Any
 from openstack.connection import Connection
 
 from portal.cloud import cloud_call
+from portal.refs import ProjectRef, ServerRef
 
 # Device owners of the ports Neutron makes for a router's subnet interfaces (centralised,
 # distributed and HA routers); "network:router_gateway" is the port on the external network.
@@ -157,21 +158,6 @@ class FloatingIP:
     router_id: str | None = None
     device_id: str | None = None  # the instance behind the port (fip-port-details)
     description: str = ""
-
-
-@dataclass(frozen=True)
-class ServerRef:
-    """Only what the network pages show of an instance: its name, for ports and the topology."""
-
-    id: str
-    name: str
-    status: str = ""
-
-
-@dataclass(frozen=True)
-class ProjectRef:
-    id: str
-    name: str
 
 
 @dataclass(frozen=True)

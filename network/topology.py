@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
-from network.gateway import Network, Port, Router, ServerRef, Subnet
+from network.gateway import Network, Port, Router, Subnet
+from portal.refs import ServerRef
 
 LEFT = 16
 TOP = 12

@@ -59,7 +59,6 @@ from network.gateway import (
     Router,
     SecurityGroup,
     SecurityGroupRule,
-    ServerRef,
     Subnet,
 )
 from portal.concurrency import concurrently
@@ -69,6 +68,7 @@ from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me, safe_next
 from portal.models import Operation
 from portal.operations import ensure_may_start, start_operation
+from portal.refs import ServerRef
 
 T = TypeVar("T")
 GET_POST = require_http_methods(["GET", "POST"])

@@ -43,7 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from portal import cloud
+from portal import cloud, refs
 from portal.audit import AuditFilterForm, record_json
 from portal.crypto import seal, unseal
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected, SignInRequired
@@ -263,7 +263,7 @@ def validated_identity(
         identity, body = Identity.from_session(cached["identity"]), cached["body"]
     else:
         scoped = cloud.validate_token(where, token)
-        project = cloud.ProjectRef(scoped.project_id, scoped.project_name, "")
+        project = refs.ProjectRef(scoped.project_id, scoped.project_name, "")
         identity = Identity.of(where, scoped, [project])
         body = scoped.body
         left = (identity.expires_at - _margin() - timezone.now()).total_seconds()

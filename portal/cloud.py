@@ -34,6 +34,7 @@ from keystoneauth1.identity import v3
 
 from portal import metrics
 from portal.errors import CloudUnavailable, NotFound, Rejected, SignInRequired
+from portal.refs import ProjectRef
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,13 +63,6 @@ class Cloud:
     @property
     def key(self) -> str:
         return f"{self.name}:{self.region_name or ''}"
-
-
-@dataclass(frozen=True)
-class ProjectRef:
-    id: str
-    name: str
-    domain_id: str
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from portal import cloud
+from portal import cloud, refs
 from portal.crypto import seal, unseal
 from portal.errors import CloudUnavailable, SignInRequired
 
@@ -57,7 +57,7 @@ class Identity:
     project_name: str
     roles: tuple[str, ...]
     expires_at: datetime
-    projects: tuple[cloud.ProjectRef, ...] = field(default=())
+    projects: tuple[refs.ProjectRef, ...] = field(default=())
 
     @property
     def is_admin(self) -> bool:
@@ -70,7 +70,7 @@ class Identity:
 
     @classmethod
     def of(
-        cls, where: cloud.Cloud, scoped: cloud.ScopedToken, projects: Iterable[cloud.ProjectRef]
+        cls, where: cloud.Cloud, scoped: cloud.ScopedToken, projects: Iterable[refs.ProjectRef]
     ) -> Identity:
         """Who a project-scoped token says the caller is (a sign-in, or an API token)."""
         return cls(
@@ -96,7 +96,7 @@ class Identity:
             project_name=data["project_name"],
             roles=tuple(data["roles"]),
             expires_at=datetime.fromisoformat(data["expires_at"]),
-            projects=tuple(cloud.ProjectRef(**p) for p in data.get("projects", [])),
+            projects=tuple(refs.ProjectRef(**p) for p in data.get("projects", [])),
         )
 
 
@@ -118,7 +118,7 @@ def start_session(
     request: HttpRequest,
     where: cloud.Cloud,
     scoped: cloud.ScopedToken,
-    projects: list[cloud.ProjectRef],
+    projects: list[refs.ProjectRef],
     unscoped_token: str,
 ) -> Identity:
     """Store a fresh sign-in (or a project switch) in a new session key (no fixation)."""

@@ -29,8 +29,8 @@ portal_patterns = (
 urlpatterns = [
     path("", include(portal_patterns)),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("quotas.urls")),  # /quotas/..., and a project's quota pages in /project/
     path("project/", include("projects.urls")),
-    path("quotas/", include("quotas.urls")),
     path("images/", include("images.urls")),
     path("network/", include("network.urls")),
     path("compute/", include("compute.urls")),

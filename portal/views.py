@@ -16,7 +16,7 @@ from django.utils.translation import activate, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import as_code, cloud, preferences, throttle
+from portal import as_code, cloud, preferences, refs, throttle
 from portal.audit import AuditFilterForm, csv_lines
 from portal.crypto import seal, unseal
 from portal.errors import CloudUnavailable, Rejected, SignInRequired
@@ -50,9 +50,7 @@ def _remember_project(cloud_key: str, user_id: str, project_id: str) -> None:
     )
 
 
-def _preferred_project(
-    cloud_key: str, user_id: str, projects: list[cloud.ProjectRef]
-) -> str | None:
+def _preferred_project(cloud_key: str, user_id: str, projects: list[refs.ProjectRef]) -> str | None:
     if len(projects) == 1:
         return projects[0].id
     pref = Preference.objects.filter(cloud_key=cloud_key, user_id=user_id).first()
@@ -66,7 +64,7 @@ def _enter_project(
     where: cloud.Cloud,
     unscoped_token: str,
     project_id: str,
-    projects: list[cloud.ProjectRef],
+    projects: list[refs.ProjectRef],
 ) -> None:
     scoped = cloud.scope_token(where, unscoped_token, project_id)
     start_session(request, where, scoped, projects, unscoped_token)
@@ -121,7 +119,7 @@ def sign_in(request: PortalRequest) -> HttpResponse:
                     where, data["credential_id"], data["credential_secret"]
                 )
                 throttle.record_success(account)
-                ref = cloud.ProjectRef(scoped.project_id, scoped.project_name, "")
+                ref = refs.ProjectRef(scoped.project_id, scoped.project_name, "")
                 start_session(request, where, scoped, [ref], unscoped_token="")
                 return HttpResponseRedirect(_next_url(request))
             unscoped = cloud.password_sign_in(
@@ -168,7 +166,7 @@ def choose_project(request: PortalRequest) -> HttpResponse:
     pending = unseal(request.session.get(SESSION_PENDING, ""))
     if pending is None:
         return redirect("portal:sign-in")
-    projects = [cloud.ProjectRef(**p) for p in pending["projects"]]
+    projects = [refs.ProjectRef(**p) for p in pending["projects"]]
     form = ProjectChoiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         project_id = form.cleaned_data["project_id"]

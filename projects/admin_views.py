@@ -1,9 +1,11 @@
-"""Identity (admins): projects with their members, groups and quotas, users, groups, roles,
-and one quota set applied to many projects. Every view is admin_required; Keystone's and the
-other services' policies still decide, and their refusals are shown in their own words."""
+"""Identity (admins): projects with their members and groups, users, groups, roles and
+domains; the quota pages they link to are quotas/'. Every view is admin_required; Keystone's
+and the other services' policies still decide, and their refusals are shown in their own
+words."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -18,8 +20,6 @@ from portal.errors import Rejected
 from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me, safe_next
-from portal.models import Operation
-from portal.operations import start_operation
 from projects.forms import (
     AssignRoleForm,
     DomainForm,
@@ -32,11 +32,11 @@ from projects.forms import (
     UserForm,
 )
 from projects.gateway import Domain, ProjectsGateway
-from quotas import catalog
-from quotas import tasks as quota_tasks
-from quotas.forms import BulkQuotaForm, ProjectQuotaForm
-from quotas.gateway import QuotaSet, QuotasGateway
-from quotas.models import NetworkDefaultsApplied, NetworkQuotaDefaults
+
+# What other apps do for a project just created, after Keystone made it: each is called with
+# the request and the project's id. quotas/apps.py adds follow_network_defaults (the portal's
+# network quota defaults); projects/ imports no other app.
+AFTER_CREATE_PROJECT: list[Callable[[PortalRequest, str], None]] = []
 
 
 def _form_page(
@@ -106,7 +106,8 @@ def create_project(request: PortalRequest) -> HttpResponse:
         except Rejected as exc:
             form.add_error(None, exc.message)
         else:
-            follow_network_defaults(request, project.id)
+            for follow in AFTER_CREATE_PROJECT:
+                follow(request, project.id)
             messages.success(request, _("Project %(name)s created.") % {"name": project.name})
             return redirect("projects:show-project", project.id)
     return _form_page(
@@ -116,15 +117,6 @@ def create_project(request: PortalRequest) -> HttpResponse:
         submit=_("Create"),
         cancel="projects:list-projects",
     )
-
-
-def follow_network_defaults(request: PortalRequest, project_id: str) -> None:
-    """Neutron cannot hold the portal's network defaults: write them to the new project."""
-    cloud_key = me(request).cloud_key
-    values = NetworkQuotaDefaults.values_for(cloud_key)
-    if values:
-        gateway(request, QuotasGateway).update_network_quota(project_id, values)
-        NetworkDefaultsApplied.objects.get_or_create(cloud_key=cloud_key, project_id=project_id)
 
 
 @require_GET
@@ -263,83 +255,6 @@ def assign_project_role_to_group(request: PortalRequest, project_id: str) -> Htt
 @admin_required
 def unassign_project_role_from_group(request: PortalRequest, project_id: str) -> HttpResponse:
     return _assignment(request, project_id, "group", False)
-
-
-# --- quotas -------------------------------------------------------------------------------
-
-
-def read_quota_sets(gw: QuotasGateway, project_id: str) -> dict[str, QuotaSet]:
-    """The project's quotas with usage, from each service the cloud has, at once."""
-
-    def read(service: str) -> QuotaSet | None:
-        if not gw.has_service(catalog.SERVICE_TYPES[service]):
-            return None
-        return {
-            catalog.COMPUTE: gw.get_compute_quota_set,
-            catalog.VOLUME: gw.get_volume_quota_set,
-            catalog.NETWORK: gw.get_network_quota,
-        }[service](project_id)
-
-    found = concurrently(
-        lambda: read(catalog.COMPUTE), lambda: read(catalog.VOLUME), lambda: read(catalog.NETWORK)
-    )
-    return {s.service: s for s in found if s is not None}
-
-
-@require_http_methods(["GET", "POST"])
-@admin_required
-def update_quotas(request: PortalRequest, project_id: str) -> HttpResponse:
-    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
-    project, current = concurrently(
-        lambda: pgw.get_project(project_id), lambda: read_quota_sets(qgw, project_id)
-    )
-    form = ProjectQuotaForm(request.POST or None, current=current)
-    if request.method == "POST" and form.is_valid():
-        # All services' changes or none: a refused part sets the others back (or says why not).
-        outcome = quota_tasks.apply_quota_changes(
-            quota_tasks.project_quotas(qgw, project_id), form.changes(), form.previous()
-        )
-        if catalog.NETWORK in outcome.applied:  # its own network quota now: not the defaults'
-            NetworkDefaultsApplied.objects.filter(
-                cloud_key=me(request).cloud_key, project_id=project_id
-            ).delete()
-        for service, reason in outcome.rows():
-            form.add_error(None, f"{catalog.SERVICE_LABELS[service]}: {reason}")
-        if outcome.complete:
-            messages.success(request, _("Quotas of %(name)s saved.") % {"name": project.name})
-            return redirect("projects:update-quotas", project_id)
-    context = {"project": project, "form": form}
-    return render(request, "projects/quotas.html", context, status=400 if form.errors else 200)
-
-
-def bulk_quota_choices(request: PortalRequest) -> dict[str, Any]:
-    """BulkQuotaForm's choices: the cloud's quota services and every project."""
-    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
-    services = [s for s in catalog.SERVICE_TYPES if qgw.has_service(catalog.SERVICE_TYPES[s])]
-    return {"services": services, "projects": [(p.id, p.name) for p in pgw.list_projects()]}
-
-
-def start_bulk_quotas(request: PortalRequest, form: BulkQuotaForm) -> Operation:
-    """The apply_quotas job (the page's and the JSON API's): one quota set, several projects."""
-    chosen = [[pid, form.project_names[pid]] for pid in form.cleaned_data["projects"]]
-    return start_operation(
-        request,
-        quota_tasks.apply_quotas,
-        target_name=", ".join(name for _pid, name in chosen)[:255],
-        params={"projects": chosen, "values": form.values()},
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@admin_required
-def apply_quotas(request: PortalRequest) -> HttpResponse:
-    form = BulkQuotaForm(request.POST or None, **bulk_quota_choices(request))
-    if request.method == "POST" and form.is_valid():
-        op = start_bulk_quotas(request, form)
-        return redirect("quotas:show-quota-job", op.pk)
-    return render(
-        request, "projects/bulk_quotas.html", {"form": form}, status=400 if form.errors else 200
-    )
 
 
 # --- users --------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ clouds.yaml entry leaves the password out, the openrc asks for it when sourced.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpResponse
@@ -21,21 +20,13 @@ from django.views.decorators.http import require_GET
 
 from portal import cloud
 from portal.identity import Identity, PortalRequest, login_required, me, session_credential
+from portal.refs import CatalogEndpoint
 from projects.views import clouds_yaml
 
 CLOUDS_YAML_NOTE = (
     "# From Stackdesk, without your password: add `password: ...` under auth (or in\n"
     "# secure.yaml), then use it with `openstack --os-cloud NAME` or openstacksdk.\n"
 )
-
-
-@dataclass(frozen=True)
-class CatalogEndpoint:
-    service_type: str
-    service_name: str
-    interface: str
-    region: str
-    url: str
 
 
 def catalog_endpoints(body: dict[str, Any], region: str | None) -> list[CatalogEndpoint]:

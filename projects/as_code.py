@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext as _
 
 from portal.as_code import Code, Draft, placeholder, writes
-from quotas.as_code import quota_options, quota_values
 
 PASSWORD = placeholder("password")  # never the typed one: the reader puts theirs in
 
@@ -148,35 +145,6 @@ def delete_project(draft: Draft, project_id: str) -> Code:
     return Code(
         commands=(draft.openstack("project delete", project_id),),
         tasks=(draft.task("project", _("Delete the project"), name=project_id, state="absent"),),
-    )
-
-
-@writes("projects:update-quotas")
-def update_quotas(draft: Draft, project_id: str) -> Code:
-    values = quota_values(draft)
-    flat = {key: value for service in values.values() for key, value in service.items()}
-    return Code(
-        commands=(draft.openstack("quota set", project_id, **quota_options(values)),),
-        tasks=(draft.task("quota", _("Set the project's quotas"), name=project_id, **flat),),
-    )
-
-
-@writes("projects:apply-quotas")
-def apply_quotas(draft: Draft) -> Code:
-    projects, values = draft.all("projects") or [placeholder_project()], quota_values(draft)
-    body: dict[str, Any] = {"projects": projects}
-    body |= {f"{s}__{k}": v for s, keys in values.items() for k, v in keys.items()}
-    return Code(
-        commands=(draft.portal_api("POST", "quotas/bulk/", body),),
-        tasks=(
-            draft.task(
-                "stackdesk.portal.apply_quotas",
-                _("Apply one quota set to several projects"),
-                projects=projects,
-                quotas=values,
-            ),
-        ),
-        note=_("The portal's own job: its JSON API, and its stackdesk.portal.apply_quotas module."),
     )
 
 

@@ -6,8 +6,6 @@ app_name = "projects"
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("overview/refresh-counts/", views.refresh_project_counts, name="refresh-project-counts"),
-    path("overview/limits/", views.show_limits, name="show-limits"),
-    path("overview/usage/", views.show_usage, name="show-usage"),
     path("api-access/", api_access.api_access, name="api-access"),
     path("api-access/clouds.yaml", api_access.download_clouds_yaml, name="download-clouds-yaml"),
     path("api-access/openrc", api_access.download_openrc, name="download-openrc"),
@@ -21,7 +19,6 @@ urlpatterns = [
     # Identity (admins)
     path("identity/projects/", admin_views.list_projects, name="list-projects"),
     path("identity/projects/create/", admin_views.create_project, name="create-project"),
-    path("identity/projects/quotas/", admin_views.apply_quotas, name="apply-quotas"),
     path("identity/projects/<str:project_id>/", admin_views.show_project, name="show-project"),
     path(
         "identity/projects/<str:project_id>/edit/",
@@ -37,11 +34,6 @@ urlpatterns = [
         "identity/projects/<str:project_id>/delete/",
         admin_views.delete_project,
         name="delete-project",
-    ),
-    path(
-        "identity/projects/<str:project_id>/quotas/",
-        admin_views.update_quotas,
-        name="update-quotas",
     ),
     path(
         "identity/projects/<str:project_id>/users/",

@@ -1,9 +1,7 @@
-"""Project › Overview (resource counts, limits as meters, usage for a period) and the
+"""Project › Overview (resource counts; its limits and usage sections are quotas/') and the
 signed-in user's application credentials. Identity administration is in admin_views.py."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import yaml
 from django.contrib import messages
@@ -14,28 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import cloud
-from portal.concurrency import concurrently
 from portal.errors import Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me
-from portal.kept import kept, portal_changes
 from portal.models import Operation
 from portal.operations import start_operation
 from projects import tasks
 from projects.forms import AppCredentialForm
 from projects.gateway import ProjectsGateway
 from projects.models import ProjectCounts
-from quotas import catalog
-from quotas.forms import UsageRangeForm
-from quotas.gateway import QuotaSet, QuotasGateway
-from quotas.usage import (
-    hours,
-    project_usage,
-    usage_row,
-    volume_totals,
-)
-
-OVERVIEW_KEPT_SECONDS = 30  # the overview's quotas and usage (portal/kept.py)
 
 
 def _counts_context(request: PortalRequest) -> dict[str, object]:
@@ -54,42 +39,12 @@ def _counts_context(request: PortalRequest) -> dict[str, object]:
     return {"counts": counts, "rows": rows, "op": pending}
 
 
-@dataclass(frozen=True)
-class MeterReading:
-    label: str
-    used: int
-    limit: int  # -1: unlimited
-
-    @property
-    def unlimited(self) -> bool:
-        return self.limit == catalog.UNLIMITED
-
-    @property
-    def percent(self) -> int:
-        if self.unlimited or self.limit <= 0:
-            return 100 if self.limit == 0 and self.used else 0
-        return min(100, self.used * 100 // self.limit)
-
-    @property
-    def level(self) -> str:
-        return "danger" if self.percent >= 100 else "warning" if self.percent >= 80 else "primary"
-
-
-def read_meters(sets: dict[str, QuotaSet | None]) -> list[MeterReading]:
-    found = []
-    for meter in catalog.METERS:
-        quota_set = sets.get(meter.service)
-        quota = quota_set.quotas.get(meter.key) if quota_set else None
-        if quota is not None:
-            found.append(MeterReading(str(meter.label), quota.in_use, quota.limit))
-    return found
-
-
 @require_GET
 @login_required
 def overview(request: PortalRequest) -> HttpResponse:
     """The page itself reads only the database; its limits and usage sections load
-    themselves (show_limits, show_usage), so a slow service never holds the page up."""
+    themselves (quotas.views.show_limits, show_usage), so a slow service never holds the
+    page up."""
     context = _counts_context(request)
     if request.htmx and not request.htmx.boosted:
         # The counts card polls while a refresh runs; 286 stops the polling.
@@ -97,74 +52,6 @@ def overview(request: PortalRequest) -> HttpResponse:
         return render(request, "projects/overview.html#counts", context, status=status)
     context["usage_query"] = request.GET.urlencode()
     return render(request, "projects/overview.html", context)
-
-
-def _section(
-    request: PortalRequest, name: str, context: dict[str, object], status: int = 200
-) -> HttpResponse:
-    """An overview section: the partial for htmx, a page of its own for a plain link."""
-    if request.htmx and not request.htmx.boosted:
-        return render(request, f"projects/overview.html#{name}", context, status=status)
-    return render(request, f"projects/overview_{name}.html", context, status=status)
-
-
-@require_GET
-@login_required
-def show_limits(request: PortalRequest) -> HttpResponse:
-    """The member's own limits as meters: the three services' quotas at once."""
-    qgw, pid = gateway(request, QuotasGateway), me(request).project_id
-
-    def quota_set(service: str) -> QuotaSet | None:
-        if not qgw.has_service(catalog.SERVICE_TYPES[service]):
-            return None
-        read = {
-            catalog.COMPUTE: qgw.get_compute_quota_set,
-            catalog.VOLUME: qgw.get_volume_quota_set,
-            catalog.NETWORK: qgw.get_network_quota,
-        }[service]
-        return read(pid)
-
-    def read() -> dict[str, QuotaSet | None]:
-        compute, volume, network = concurrently(
-            lambda: quota_set(catalog.COMPUTE),
-            lambda: quota_set(catalog.VOLUME),
-            lambda: quota_set(catalog.NETWORK),
-        )
-        return {catalog.COMPUTE: compute, catalog.VOLUME: volume, catalog.NETWORK: network}
-
-    # kept for the project's users a few seconds (portal/kept.py): 50 of them share one read
-    sets = kept(me(request), "limits", read, OVERVIEW_KEPT_SECONDS, portal_changes(me(request)))
-    return _section(request, "limits", {"meters": read_meters(sets)})
-
-
-@require_GET
-@login_required
-def show_usage(request: PortalRequest) -> HttpResponse:
-    """The project's usage over a period: a summary row and its instances."""
-    identity, form = me(request), UsageRangeForm(request.GET)
-    if not form.is_valid():
-        return _section(request, "usage", {"form": form}, status=400)
-    qgw, period = gateway(request, QuotasGateway), form.period()
-    # Nova's usage pages and Cinder's volume pages at once, kept like the limits.
-    tenant_usage, volumes = kept(
-        identity,
-        f"usage:{form.query()}",
-        lambda: concurrently(
-            lambda: project_usage(qgw, identity.project_id, period),
-            lambda: volume_totals(qgw, all_projects=False),
-        ),
-        OVERVIEW_KEPT_SECONDS,
-        portal_changes(identity),
-    )
-    totals = (volumes or {}).get("", (0, 0))
-    context = {
-        "form": form,
-        "period": period,
-        "row": usage_row(tenant_usage, identity.project_name, totals, volumes is not None),
-        "servers": [(s, hours(s.hours)) for s in tenant_usage.servers],
-        "query": form.query(),
-    }
-    return _section(request, "usage", context)
 
 
 @require_POST

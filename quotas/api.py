@@ -1,16 +1,28 @@
-"""The JSON API's usage CSV (docs/usage-csv.md): the browser's exports, read with a token."""
+"""The JSON API's usage CSV (docs/usage-csv.md), the browser's exports read with a token, and
+its bulk quotas (admin): one quota set for several projects, as the admin page's job."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from portal.api import ApiRefusal, Fields, Param, Reply, api_view, form_error
+from portal.api import (
+    JOB_STARTED,
+    ApiRefusal,
+    Fields,
+    Param,
+    Reply,
+    accepted,
+    api_view,
+    bound_form,
+    form_error,
+)
 from portal.gateways import gateway
 from portal.identity import PortalRequest, me
 from projects.gateway import ProjectsGateway
+from quotas import catalog, services
 from quotas import views as quota_views
-from quotas.forms import UsageRangeForm
+from quotas.forms import BulkQuotaForm, UsageRangeForm
 
 
 @api_view(
@@ -53,3 +65,16 @@ def usage_csv(request: PortalRequest) -> HttpResponse:
             409,
         )
     return quota_views.export_usage(request)
+
+
+# Every quota field of every service: a cloud without one of the services refuses its fields.
+BULK_QUOTA_FIELDS = Fields(BulkQuotaForm, {"services": list(catalog.SERVICE_TYPES), "projects": []})
+
+
+@api_view("POST", admin=True, replies={202: JOB_STARTED}, errors=(409,), body=BULK_QUOTA_FIELDS)
+def apply_quotas(request: PortalRequest) -> HttpResponse:
+    """Apply one quota set to several projects, as a job (as quotas.views.apply_quotas)."""
+    form = bound_form(BulkQuotaForm, request, **services.bulk_quota_choices(request))
+    if not form.is_valid():
+        return form_error(form)
+    return accepted(services.start_bulk_quotas(request, form))

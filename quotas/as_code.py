@@ -1,4 +1,5 @@
-"""The quota defaults and usage export forms as `openstack` commands and Ansible tasks."""
+"""The quota forms (a project's quotas, one quota set for several projects, the defaults) and
+the usage exports as `openstack` commands and Ansible tasks."""
 
 from __future__ import annotations
 
@@ -37,6 +38,35 @@ def quota_options(values: dict[str, dict[str, int]]) -> dict[str, Any]:
         for service in values.values()
         for key, value in service.items()
     }
+
+
+@writes("quotas:update-quotas")
+def update_quotas(draft: Draft, project_id: str) -> Code:
+    values = quota_values(draft)
+    flat = {key: value for service in values.values() for key, value in service.items()}
+    return Code(
+        commands=(draft.openstack("quota set", project_id, **quota_options(values)),),
+        tasks=(draft.task("quota", _("Set the project's quotas"), name=project_id, **flat),),
+    )
+
+
+@writes("quotas:apply-quotas")
+def apply_quotas(draft: Draft) -> Code:
+    projects, values = draft.all("projects") or [placeholder("project_id")], quota_values(draft)
+    body: dict[str, Any] = {"projects": projects}
+    body |= {f"{s}__{k}": v for s, keys in values.items() for k, v in keys.items()}
+    return Code(
+        commands=(draft.portal_api("POST", "quotas/bulk/", body),),
+        tasks=(
+            draft.task(
+                "stackdesk.portal.apply_quotas",
+                _("Apply one quota set to several projects"),
+                projects=projects,
+                quotas=values,
+            ),
+        ),
+        note=_("The portal's own job: its JSON API, and its stackdesk.portal.apply_quotas module."),
+    )
 
 
 @writes("quotas:defaults")

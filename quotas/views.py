@@ -1,8 +1,10 @@
-"""Admin › Overview (every project's usage), the usage CSV exports, and Admin › Defaults."""
+"""Admin › Overview (every project's usage), the usage CSV exports, Admin › Defaults, and a
+project's quotas: Project › Overview's limits and usage, Identity › Projects' quota pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import cast
 
 from django.conf import settings
@@ -15,19 +17,21 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal.concurrency import concurrently
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me
+from portal.kept import kept, portal_changes
 from portal.models import Operation
 from portal.operations import start_operation
 from projects.gateway import ProjectsGateway
-from quotas import catalog, tasks
-from quotas.forms import QuotaValuesForm, UsageRangeForm
-from quotas.gateway import QuotasGateway
-from quotas.models import NetworkQuotaDefaults
+from quotas import catalog, services, tasks
+from quotas.forms import BulkQuotaForm, ProjectQuotaForm, QuotaValuesForm, UsageRangeForm
+from quotas.gateway import QuotaSet, QuotasGateway
+from quotas.models import NetworkDefaultsApplied, NetworkQuotaDefaults
 from quotas.usage import (
     INSTANCE_COLUMNS,
     PROJECT_COLUMNS,
     Period,
     all_project_rows,
     csv_lines,
+    hours,
     instance_cells,
     iso,
     project_servers,
@@ -269,6 +273,7 @@ def save_defaults(
 # --- quota jobs (bulk apply, network defaults) --------------------------------------------
 
 QUOTA_JOBS = (tasks.apply_quotas.name, tasks.apply_network_defaults.name)
+OVERVIEW_KEPT_SECONDS = 30  # a project overview's quotas and usage (portal/kept.py)
 
 
 def quota_job_context(op: Operation) -> dict[str, object]:
@@ -291,3 +296,132 @@ def show_quota_job(request: PortalRequest, pk: int) -> HttpResponse:
         status = 286 if op.is_finished else 200
         return render(request, "quotas/quota_job.html#results", context, status=status)
     return render(request, "quotas/quota_job.html", context)
+
+
+# --- a project's quotas: Project › Overview's limits and usage sections, Identity's pages --
+
+
+@dataclass(frozen=True)
+class MeterReading:
+    label: str
+    used: int
+    limit: int  # -1: unlimited
+
+    @property
+    def unlimited(self) -> bool:
+        return self.limit == catalog.UNLIMITED
+
+    @property
+    def percent(self) -> int:
+        if self.unlimited or self.limit <= 0:
+            return 100 if self.limit == 0 and self.used else 0
+        return min(100, self.used * 100 // self.limit)
+
+    @property
+    def level(self) -> str:
+        return "danger" if self.percent >= 100 else "warning" if self.percent >= 80 else "primary"
+
+
+def read_meters(sets: Mapping[str, QuotaSet]) -> list[MeterReading]:
+    found = []
+    for meter in catalog.METERS:
+        quota_set = sets.get(meter.service)
+        quota = quota_set.quotas.get(meter.key) if quota_set else None
+        if quota is not None:
+            found.append(MeterReading(str(meter.label), quota.in_use, quota.limit))
+    return found
+
+
+def _section(
+    request: PortalRequest, name: str, context: dict[str, object], status: int = 200
+) -> HttpResponse:
+    """An overview section: the partial for htmx, a page of its own for a plain link."""
+    if request.htmx and not request.htmx.boosted:
+        return render(request, f"quotas/project_sections.html#{name}", context, status=status)
+    return render(request, f"quotas/overview_{name}.html", context, status=status)
+
+
+@require_GET
+@login_required
+def show_limits(request: PortalRequest) -> HttpResponse:
+    """The member's own limits as meters: the three services' quotas at once, kept for the
+    project's users a few seconds (portal/kept.py): fifty of them share one read."""
+    identity, qgw = me(request), gateway(request, QuotasGateway)
+    sets = kept(
+        identity,
+        "limits",
+        lambda: services.read_quota_sets(qgw, identity.project_id),
+        OVERVIEW_KEPT_SECONDS,
+        portal_changes(identity),
+    )
+    return _section(request, "limits", {"meters": read_meters(sets)})
+
+
+@require_GET
+@login_required
+def show_usage(request: PortalRequest) -> HttpResponse:
+    """The project's usage over a period: a summary row and its instances."""
+    identity, form = me(request), UsageRangeForm(request.GET)
+    if not form.is_valid():
+        return _section(request, "usage", {"form": form}, status=400)
+    qgw, period = gateway(request, QuotasGateway), form.period()
+    # Nova's usage pages and Cinder's volume pages at once, kept like the limits.
+    tenant_usage, volumes = kept(
+        identity,
+        f"usage:{form.query()}",
+        lambda: concurrently(
+            lambda: project_usage(qgw, identity.project_id, period),
+            lambda: volume_totals(qgw, all_projects=False),
+        ),
+        OVERVIEW_KEPT_SECONDS,
+        portal_changes(identity),
+    )
+    totals = (volumes or {}).get("", (0, 0))
+    context = {
+        "form": form,
+        "period": period,
+        "row": usage_row(tenant_usage, identity.project_name, totals, volumes is not None),
+        "servers": [(s, hours(s.hours)) for s in tenant_usage.servers],
+        "query": form.query(),
+    }
+    return _section(request, "usage", context)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def update_quotas(request: PortalRequest, project_id: str) -> HttpResponse:
+    pgw, qgw = gateway(request, ProjectsGateway), gateway(request, QuotasGateway)
+    project, current = concurrently(
+        lambda: pgw.get_project(project_id), lambda: services.read_quota_sets(qgw, project_id)
+    )
+    form = ProjectQuotaForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        # All services' changes or none: a refused part sets the others back (or says why not).
+        outcome = tasks.apply_quota_changes(
+            tasks.project_quotas(qgw, project_id), form.changes(), form.previous()
+        )
+        if catalog.NETWORK in outcome.applied:  # its own network quota now: not the defaults'
+            NetworkDefaultsApplied.objects.filter(
+                cloud_key=me(request).cloud_key, project_id=project_id
+            ).delete()
+        for service, reason in outcome.rows():
+            form.add_error(None, f"{catalog.SERVICE_LABELS[service]}: {reason}")
+        if outcome.complete:
+            messages.success(request, _("Quotas of %(name)s saved.") % {"name": project.name})
+            return redirect("quotas:update-quotas", project_id)
+    context = {"project": project, "form": form}
+    return render(
+        request, "quotas/project_quotas.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def apply_quotas(request: PortalRequest) -> HttpResponse:
+    form = BulkQuotaForm(request.POST or None, **services.bulk_quota_choices(request))
+    if request.method == "POST" and form.is_valid():
+        op = services.start_bulk_quotas(request, form)
+        return redirect("quotas:show-quota-job", op.pk)
+    return render(
+        request, "quotas/bulk_quotas.html", {"form": form}, status=400 if form.errors else 200
+    )

@@ -147,8 +147,8 @@ MATRIX: tuple[Row, ...] = (
     # --- projects -----------------------------------------------------------------------------
     Row("projects:overview", PAGE, NOT_POST),
     Row("projects:refresh-project-counts", NOT_GET, MINE),
-    Row("projects:show-limits", PAGE, NOT_POST),
-    Row("projects:show-usage", PAGE, NOT_POST),
+    Row("quotas:show-limits", PAGE, NOT_POST),
+    Row("quotas:show-usage", PAGE, NOT_POST),
     # the signed-in user's own endpoints, clouds.yaml and openrc
     Row("projects:api-access", PAGE, NOT_POST),
     Row("projects:download-clouds-yaml", PAGE, NOT_POST),
@@ -164,12 +164,12 @@ MATRIX: tuple[Row, ...] = (
     ),
     Row("projects:list-projects", ADMIN_PAGE, NOT_POST),
     Row("projects:create-project", ADMIN_PAGE, ADMIN_CHANGE, data={"name": "pm-hacked"}),
-    Row("projects:apply-quotas", ADMIN_PAGE, ADMIN_CHANGE),
+    Row("quotas:apply-quotas", ADMIN_PAGE, ADMIN_CHANGE),
     Row("projects:show-project", ADMIN_PAGE, NOT_POST, kwargs=P),
     Row("projects:update-project", ADMIN_PAGE, ADMIN_CHANGE, kwargs=P, data=HACK),
     Row("projects:update-project-enabled", NOT_GET, ADMIN_CHANGE, kwargs=P, data={"enabled": ""}),
     Row("projects:delete-project", ADMIN_PAGE, ADMIN_CHANGE, kwargs=P),
-    Row("projects:update-quotas", ADMIN_PAGE, ADMIN_CHANGE, kwargs=P, data={"instances": "0"}),
+    Row("quotas:update-quotas", ADMIN_PAGE, ADMIN_CHANGE, kwargs=P, data={"instances": "0"}),
     Row(
         "projects:assign-project-role-to-user",
         NOT_GET,

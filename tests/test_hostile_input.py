@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from compute import admin_forms, launch
 from compute import forms as compute_forms
-from compute.gateway import ComputeGateway, ProjectName
+from compute.gateway import ComputeGateway
 from compute.hosts import HostChoice
 from compute.tests.fakes import FakeComputeGateway
 from images import forms as image_forms
@@ -44,6 +44,7 @@ from portal import audit, preferences
 from portal import forms as portal_forms
 from portal.gateways import override
 from portal.models import Operation
+from portal.refs import ProjectRef
 from portal.validators import BMP_END
 from projects import forms as project_forms
 from projects.gateway import ProjectsGateway
@@ -365,13 +366,13 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         ),
         admin_forms.AggregateMetadataForm: lambda d: admin_forms.AggregateMetadataForm(d),
         admin_forms.AdminServerFilterForm: lambda d: admin_forms.AdminServerFilterForm(
-            d, hosts=["compute1"], projects=[ProjectName("p-demo", "demo")]
+            d, hosts=["compute1"], projects=[ProjectRef("p-demo", "demo")]
         ),
         admin_forms.MigrationFilterForm: lambda d: admin_forms.MigrationFilterForm(d),
         admin_forms.FlavorForm: lambda d: admin_forms.FlavorForm(d),
         admin_forms.ExtraSpecForm: lambda d: admin_forms.ExtraSpecForm(d),
         admin_forms.FlavorAccessForm: lambda d: admin_forms.FlavorAccessForm(
-            d, projects=[ProjectName("p-demo", "demo")]
+            d, projects=[ProjectRef("p-demo", "demo")]
         ),
         launch.DetailsForm: lambda d: launch.DetailsForm(d, choices=w.choices),
         launch.SourceForm: lambda d: launch.SourceForm(d, choices=w.choices, count=2),

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal import refs
 from portal.forms import PortalForm
 from portal.validators import INT32_MAX, cloud_text
 from volumes import gateway as g
@@ -78,7 +79,7 @@ class CreateVolumeForm(PortalForm):
     def __init__(
         self,
         *args: Any,
-        images: list[g.ImageChoice],
+        images: list[refs.Image],
         snapshots: list[g.Snapshot],
         volumes: list[g.Volume],
         types: list[g.VolumeType],

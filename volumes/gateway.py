@@ -24,6 +24,7 @@ from openstack import exceptions
 from openstack.connection import Connection
 
 from portal.cloud import cloud_call
+from portal.refs import Image, VolumeService
 
 # Statuses Cinder reports while something is happening; a page that shows one polls.
 BUSY_STATUSES = frozenset(
@@ -188,21 +189,6 @@ class StoragePool:
 
 
 @dataclass(frozen=True)
-class VolumeService:
-    host: str
-    binary: str
-    zone: str
-    status: str  # enabled / disabled (the administrators' choice)
-    state: str  # up / down (its heartbeat)
-    updated_at: datetime | None = None
-    disabled_reason: str = ""
-
-    @property
-    def is_enabled(self) -> bool:
-        return self.status == "enabled"
-
-
-@dataclass(frozen=True)
 class Message:
     """One of Cinder's user messages: what went wrong, in words meant for the user."""
 
@@ -211,23 +197,6 @@ class Message:
     level: str = ""
     event_id: str = ""
     created_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class ImageChoice:
-    id: str
-    name: str
-    min_disk: int  # GiB
-    size: int  # bytes
-
-    @property
-    def label(self) -> str:
-        return self.name or self.id
-
-    @property
-    def needs_gib(self) -> int:
-        """The smallest volume the image fits in: its min_disk or its size, rounded up."""
-        return max(self.min_disk, -(-self.size // 1024**3), 1)
 
 
 @dataclass(frozen=True)
@@ -518,9 +487,9 @@ class VolumesGateway:
         )
 
     @cloud_call
-    def list_images(self) -> list[ImageChoice]:
+    def list_images(self) -> list[Image]:
         return [
-            ImageChoice(i.id, i.name or "", int(i.min_disk or 0), int(i.size or 0))
+            Image(i.id, i.name or "", i.status or "", int(i.min_disk or 0), size=int(i.size or 0))
             for i in self.conn.image.images(status="active")
         ]
 
@@ -796,13 +765,13 @@ class VolumesGateway:
         return sorted(
             (
                 VolumeService(
-                    s.host or "",
                     s.binary or "",
+                    s.host or "",
                     s.availability_zone or "",
                     s.status or "",
                     s.state or "",
-                    _parse_time(s.updated_at),
                     s.disabled_reason or "",
+                    _parse_time(s.updated_at),
                 )
                 for s in self.conn.block_storage.services()
             ),

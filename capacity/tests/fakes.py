@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from capacity.gateway import Aggregate, CapacityGateway, ComputeUsage, Inventory, Provider
-from capacity.gateway import ProjectRef as Project
+from capacity.gateway import CapacityGateway, ComputeUsage, Provider
 from portal.errors import CloudUnavailable, NotFound, Rejected
+from portal.refs import Aggregate, Inventory
+from portal.refs import ProjectRef as Project
 
 
 @dataclass

@@ -10,12 +10,12 @@ import pytest
 from django.utils import timezone
 
 from capacity import tasks
-from capacity.gateway import Inventory, ProjectRef
 from capacity.models import CLOUD_TOTAL, CapacitySample, ProjectUsageSample
 from capacity.sampling import purge_old_samples, sample_cloud
 from capacity.tests.fakes import FakeCapacityGateway, FakeProject, FakeProvider, host
 from conftest import UNIT_CLOUD
 from portal.errors import CloudError
+from portal.refs import Inventory, ProjectRef
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,12 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from capacity import services, tasks, trends
-from capacity.gateway import Aggregate
 from capacity.models import CapacitySample, ProjectUsageSample
 from capacity.sampling import sample_cloud
 from capacity.tests.fakes import FakeCapacityGateway, FakeProject, host
 from capacity.trends import Scope
 from conftest import PERSONAS, UNIT_CLOUD
+from portal.refs import Aggregate
 
 pytestmark = pytest.mark.django_db
 OTHER_CLOUD = "elsewhere:RegionOne"

@@ -33,26 +33,28 @@ FLAVORS = [
     g.Flavor("f-oversize", "x1.oversize", 8, 65536, 100),
 ]
 IMAGES = [
-    g.Image("img-cirros", "cirros", "active", size=20 * 2**20, visibility="public"),
-    g.Image("img-big", "big-disk", "active", min_disk=10, min_ram=1024, visibility="public"),
+    refs.Image("img-cirros", "cirros", "active", size=20 * 2**20, visibility="public"),
+    refs.Image("img-big", "big-disk", "active", min_disk=10, min_ram=1024, visibility="public"),
 ]
 NETWORKS = [
-    g.Network("net-private", "private", subnet_ids=("sub-private",)),
-    g.Network("net-other", "other", subnet_ids=("sub-other",)),
-    g.Network("net-public", "public1", is_shared=True, is_external=True, subnet_ids=("sub-pub",)),
+    refs.Network("net-private", "private", subnet_ids=("sub-private",)),
+    refs.Network("net-other", "other", subnet_ids=("sub-other",)),
+    refs.Network(
+        "net-public", "public1", is_shared=True, is_external=True, subnet_ids=("sub-pub",)
+    ),
 ]
 SECURITY_GROUPS = [
-    g.SecurityGroup(
+    refs.SecurityGroup(
         "sg-default",
         "default",
         "Default security group",
-        (g.SecurityGroupRule("egress", "IPv4"),),
+        (refs.SecurityGroupRule("egress", "IPv4"),),
     ),
-    g.SecurityGroup(
+    refs.SecurityGroup(
         "sg-web",
         "web",
         "HTTP in",
-        (g.SecurityGroupRule("ingress", "IPv4", "tcp", 80, 80, "0.0.0.0/0"),),
+        (refs.SecurityGroupRule("ingress", "IPv4", "tcp", 80, 80, "0.0.0.0/0"),),
     ),
 ]
 
@@ -173,10 +175,10 @@ class FakeComputeGateway(ComputeGateway):
         self.limits = {"instances": 10, "cores": 20, "ram": 51200}
         self.keypairs: dict[str, g.Keypair] = {}
         self.server_groups: dict[str, g.ServerGroup] = {}
-        self.ports: dict[str, g.Port] = {}
-        self.floating_ips: dict[str, g.FloatingIp] = {}
+        self.ports: dict[str, refs.Port] = {}
+        self.floating_ips: dict[str, refs.FloatingIp] = {}
         self.volumes: dict[str, refs.Volume] = {}
-        self.volume_snapshots: list[g.VolumeSnapshot] = []
+        self.volume_snapshots: list[refs.VolumeSnapshot] = []
         self.volume_gigabytes = 1000
         self.attachments: dict[str, list[refs.VolumeAttachment]] = {}
         self.azs = [g.AvailabilityZone("nova", True)]
@@ -445,7 +447,7 @@ class FakeComputeGateway(ComputeGateway):
     def create_server_image(self, server_id: str, name: str) -> str:
         self._call("create_server_image")
         fs = self._start(server_id, "create_server_image")
-        image = g.Image(
+        image = refs.Image(
             _id("img"),
             name,
             "queued",
@@ -589,7 +591,7 @@ class FakeComputeGateway(ComputeGateway):
         else:
             if not any(n.id == network_id for n in self.networks):
                 raise Rejected(f"Network {network_id} could not be found.", 400)
-            port = g.Port(_id("port"), "", network_id, (f"10.0.8.{len(self.ports) + 2}",))
+            port = refs.Port(_id("port"), "", network_id, (f"10.0.8.{len(self.ports) + 2}",))
         port = replace(port, device_id=server_id, device_owner="compute:nova")
         self.ports[port.id] = port
         net = next(n for n in self.networks if n.id == port.network_id)
@@ -683,11 +685,11 @@ class FakeComputeGateway(ComputeGateway):
         self._call("list_availability_zones")
         return list(self.azs)
 
-    def list_images(self) -> list[g.Image]:
+    def list_images(self) -> list[refs.Image]:
         self._call("list_images")
         return sorted(self.images, key=lambda i: i.name)
 
-    def get_image(self, image_id: str) -> g.Image:
+    def get_image(self, image_id: str) -> refs.Image:
         self._call("get_image")
         for image in self.images:
             if image.id == image_id:
@@ -749,31 +751,31 @@ class FakeComputeGateway(ComputeGateway):
 
     # --- Neutron ---------------------------------------------------------------------------
 
-    def list_networks(self) -> list[g.Network]:
+    def list_networks(self) -> list[refs.Network]:
         self._call("list_networks")
         return sorted(self.networks, key=lambda n: (n.is_external, n.name.lower()))
 
-    def list_ports(self, device_id: str | None = None) -> list[g.Port]:
+    def list_ports(self, device_id: str | None = None) -> list[refs.Port]:
         self._call("list_ports")
         ports = list(self.ports.values())
         if device_id is not None:
             ports = [p for p in ports if p.device_id == device_id]
         return ports
 
-    def list_security_groups(self) -> list[g.SecurityGroup]:
+    def list_security_groups(self) -> list[refs.SecurityGroup]:
         self._call("list_security_groups")
         return sorted(self.security_groups, key=lambda sg: sg.name.lower())
 
-    def list_floating_ips(self) -> list[g.FloatingIp]:
+    def list_floating_ips(self) -> list[refs.FloatingIp]:
         self._call("list_floating_ips")
         return list(self.floating_ips.values())
 
-    def create_floating_ip(self, network_id: str) -> g.FloatingIp:
+    def create_floating_ip(self, network_id: str) -> refs.FloatingIp:
         self._call("create_floating_ip")
         net = next((n for n in self.networks if n.id == network_id), None)
         if net is None or not net.is_external:
             raise Rejected(f"Network {network_id} is not a valid external network.", 400)
-        fip = g.FloatingIp(
+        fip = refs.FloatingIp(
             _id("fip"), f"192.168.0.{len(self.floating_ips) + 10}", "", "", network_id
         )
         self.floating_ips[fip.id] = fip
@@ -815,15 +817,15 @@ class FakeComputeGateway(ComputeGateway):
         self._call("list_volumes")
         return sorted(self.volumes.values(), key=lambda v: (v.name.lower(), v.id))
 
-    def list_volume_snapshots(self) -> list[g.VolumeSnapshot]:
+    def list_volume_snapshots(self) -> list[refs.VolumeSnapshot]:
         self._call("list_volume_snapshots")
         return list(self.volume_snapshots)
 
     # --- arranging -------------------------------------------------------------------------
 
-    def add_port(self, server_id: str, network_id: str = "net-private", ip: str = "") -> g.Port:
+    def add_port(self, server_id: str, network_id: str = "net-private", ip: str = "") -> refs.Port:
         server = self._get(server_id).server
-        port = g.Port(
+        port = refs.Port(
             _id("port"),
             "",
             network_id,
@@ -883,11 +885,11 @@ class FakeAdminGateway(FakeComputeGateway, AdminGateway):
                 "svc-sched", "nova-scheduler", "controller", "internal", "enabled", "up"
             ),
         ]
-        self.inventories: dict[str, list[g.Inventory]] = {
+        self.inventories: dict[str, list[refs.Inventory]] = {
             host: [
-                g.Inventory("VCPU", 16, 0, 4.0, 16),
-                g.Inventory("MEMORY_MB", 32768, 512, 1.0, 32768),
-                g.Inventory("DISK_GB", 500, 0, 1.0, 500),
+                refs.Inventory("VCPU", 16, 0, 4.0, 16),
+                refs.Inventory("MEMORY_MB", 32768, 512, 1.0, 32768),
+                refs.Inventory("DISK_GB", 500, 0, 1.0, 500),
             ]
             for host in HOSTS
         }
@@ -897,12 +899,16 @@ class FakeAdminGateway(FakeComputeGateway, AdminGateway):
         self.action_events: dict[str, list[str]] = {}  # request id -> failed events' details
         self.network_agents: list[g.NetworkAgent] = []
         self.volume_services = [
-            g.VolumeService("cinder-scheduler", "controller", "nova", "enabled", "up"),
-            g.VolumeService("cinder-volume", "controller@fake", "nova", "enabled", "up"),
+            refs.VolumeService("cinder-scheduler", "controller", "nova", "enabled", "up"),
+            refs.VolumeService("cinder-volume", "controller@fake", "nova", "enabled", "up"),
         ]
         self.endpoints = [
-            g.Endpoint("compute", "nova", "public", "RegionOne", "http://127.0.0.1:8774/v2.1"),
-            g.Endpoint("identity", "keystone", "public", "RegionOne", "http://127.0.0.1:5000/v3"),
+            refs.CatalogEndpoint(
+                "compute", "nova", "public", "RegionOne", "http://127.0.0.1:8774/v2.1"
+            ),
+            refs.CatalogEndpoint(
+                "identity", "keystone", "public", "RegionOne", "http://127.0.0.1:5000/v3"
+            ),
         ]
         self.unreachable: set[str] = set()  # endpoint URLs whose probe fails
 
@@ -1031,7 +1037,7 @@ class FakeAdminGateway(FakeComputeGateway, AdminGateway):
             for host in HOSTS
         ]
 
-    def list_resource_provider_inventories(self, provider_id: str) -> list[g.Inventory]:
+    def list_resource_provider_inventories(self, provider_id: str) -> list[refs.Inventory]:
         self._call("list_resource_provider_inventories")
         return list(self.inventories[provider_id.removeprefix("rp-")])
 
@@ -1364,10 +1370,10 @@ class FakeAdminGateway(FakeComputeGateway, AdminGateway):
 
     # --- identity and health ---------------------------------------------------------------
 
-    def list_projects(self) -> list[g.ProjectName]:
+    def list_projects(self) -> list[refs.ProjectRef]:
         self._call("list_projects")
         return sorted(
-            (g.ProjectName(pid, name) for pid, name in self.project_names.items()),
+            (refs.ProjectRef(pid, name) for pid, name in self.project_names.items()),
             key=lambda p: p.name,
         )
 
@@ -1375,11 +1381,11 @@ class FakeAdminGateway(FakeComputeGateway, AdminGateway):
         self._call("list_network_agents")
         return list(self.network_agents)
 
-    def list_volume_services(self) -> list[g.VolumeService]:
+    def list_volume_services(self) -> list[refs.VolumeService]:
         self._call("list_volume_services")
         return list(self.volume_services)
 
-    def list_catalog_endpoints(self) -> list[g.Endpoint]:
+    def list_catalog_endpoints(self) -> list[refs.CatalogEndpoint]:
         self._call("list_catalog_endpoints")
         return list(self.endpoints)
 

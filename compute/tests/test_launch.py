@@ -12,6 +12,7 @@ from django.test import Client
 
 from compute import gateway as g
 from compute.tests.fakes import FakeComputeGateway
+from portal import refs
 from portal.errors import Rejected
 
 pytestmark = pytest.mark.django_db
@@ -315,7 +316,7 @@ def test_a_snapshot_preselects_the_snapshot_source(
 ) -> None:
     server = fake.add_server("vm")
     image_id = fake.create_server_image(server.id, "vm-snap")
-    fake.images = [g.Image(**{**i.__dict__, "status": "active"}) for i in fake.images]
+    fake.images = [refs.Image(**{**i.__dict__, "status": "active"}) for i in fake.images]
     html = member_client.get(URL + f"?image={image_id}").content.decode()
     assert 'value="snapshot" checked' in html and f'value="{image_id}" selected' in html
 
@@ -323,7 +324,7 @@ def test_a_snapshot_preselects_the_snapshot_source(
 def test_a_volume_snapshot_boots_on_a_new_volume_of_its_size(
     member_client: Client, fake: FakeComputeGateway
 ) -> None:
-    fake.volume_snapshots = [g.VolumeSnapshot("snap-1", "nightly", 3, "available", "vol-x")]
+    fake.volume_snapshots = [refs.VolumeSnapshot("snap-1", "nightly", 3, "available", "vol-x")]
     small = member_client.post(
         URL,
         complete(

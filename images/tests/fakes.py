@@ -14,12 +14,11 @@ from images.gateway import (
     ImagesGateway,
     ImageSpec,
     ImageTask,
-    ProjectName,
     Readable,
     to_image,
 )
 from portal.errors import CloudError, NotFound, Rejected
-from portal.refs import Volume
+from portal.refs import ProjectRef, Volume
 
 PROJECT = "p-demo"
 
@@ -55,8 +54,8 @@ def image_doc(name: str, **fields: Any) -> dict[str, Any]:
 class FakeImagesGateway(ImagesGateway):
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     volumes: list[Volume] = field(default_factory=list)
-    projects: list[ProjectName] = field(
-        default_factory=lambda: [ProjectName(PROJECT, "demo"), ProjectName("p-study1", "study1")]
+    projects: list[ProjectRef] = field(
+        default_factory=lambda: [ProjectRef(PROJECT, "demo"), ProjectRef("p-study1", "study1")]
     )
     services: set[str] = field(default_factory=lambda: {"image", "block-storage"})
     import_methods: tuple[str, ...] = ("glance-direct", "web-download")
@@ -185,6 +184,6 @@ class FakeImagesGateway(ImagesGateway):
         self.volumes.append(volume)
         return volume
 
-    def list_projects(self) -> list[ProjectName]:
+    def list_projects(self) -> list[ProjectRef]:
         self._call("list_projects")
         return list(self.projects)

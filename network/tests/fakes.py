@@ -22,16 +22,15 @@ from network.gateway import (
     Network,
     NetworkGateway,
     Port,
-    ProjectRef,
     QuotaUsage,
     Route,
     Router,
     SecurityGroup,
     SecurityGroupRule,
-    ServerRef,
     Subnet,
 )
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected
+from portal.refs import ProjectRef, ServerRef
 
 PROJECT = "p-demo"
 OTHER_PROJECT = "p-study1"

@@ -198,9 +198,9 @@ def test_limits_are_kept_for_the_projects_users_until_the_portal_changes_somethi
 ) -> None:
     def instances(client: Client) -> str:
         page = client.get("/project/overview/limits/").content.decode()
-        return dict(
-            re.findall(r"<span>([^<]+)</span>\s*<span data-meter-text>([^<]+)</span>", page)
-        )["Instances"]
+        found = re.search(r"<span>Instances</span>\s*<span data-meter-text>([^<]+)</span>", page)
+        assert found
+        return found.group(1)
 
     quota_fake.in_use["p-demo"] = {catalog.COMPUTE: {"instances": 3}}
     quota_fake.in_use["p-study1"] = {catalog.COMPUTE: {"instances": 9}}

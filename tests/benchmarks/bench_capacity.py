@@ -210,10 +210,11 @@ def bench_page(hosts: int, days: int, every: int, renders: int) -> None:
     from django.db import connection
     from django.test import Client, override_settings
 
-    from capacity.gateway import Aggregate, CapacityGateway
+    from capacity.gateway import CapacityGateway
     from capacity.tests.fakes import FakeCapacityGateway
     from conftest import PERSONAS, UNIT_CLOUD, sign_in
     from portal.gateways import override
+    from portal.refs import Aggregate
 
     started = time.perf_counter()
     rows = insert_history(UNIT_CLOUD, hosts, days, every)

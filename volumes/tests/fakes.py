@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from portal.errors import CloudError, NotFound, Rejected
+from portal.refs import Image, VolumeService
 from volumes.gateway import (
     Attachment,
     Backup,
-    ImageChoice,
     Message,
     QosSpec,
     Snapshot,
@@ -27,7 +27,6 @@ from volumes.gateway import (
     Transfer,
     Volume,
     VolumeLimits,
-    VolumeService,
     VolumesGateway,
     VolumeSpec,
     VolumeType,
@@ -68,7 +67,7 @@ class FakeVolumesGateway(VolumesGateway):
     backups: dict[str, Backup] = field(default_factory=dict)
     transfers: dict[str, Transfer] = field(default_factory=dict)
     messages: dict[str, list[Message]] = field(default_factory=dict)
-    images: dict[str, ImageChoice] = field(default_factory=dict)
+    images: dict[str, Image] = field(default_factory=dict)
     uploaded: dict[str, str] = field(default_factory=dict)  # image id -> volume id
     types: list[VolumeType] = field(
         default_factory=lambda: [
@@ -86,8 +85,8 @@ class FakeVolumesGateway(VolumesGateway):
     )
     services: list[VolumeService] = field(
         default_factory=lambda: [
-            VolumeService("devcloud", "cinder-scheduler", "nova", "enabled", "up"),
-            VolumeService("devcloud@ceph", "cinder-volume", "nova", "enabled", "up"),
+            VolumeService("cinder-scheduler", "devcloud", "nova", "enabled", "up"),
+            VolumeService("cinder-volume", "devcloud@ceph", "nova", "enabled", "up"),
         ]
     )
     project_names: dict[str, str] = field(
@@ -121,7 +120,7 @@ class FakeVolumesGateway(VolumesGateway):
         return volume
 
     def add_image(self, name: str = "cirros", min_disk: int = 1, size: int = 20 * 1024**2) -> str:
-        image = ImageChoice(str(uuid.uuid4()), name, min_disk, size)
+        image = Image(str(uuid.uuid4()), name, "active", min_disk, size=size)
         self.images[image.id] = image
         return image.id
 
@@ -288,7 +287,7 @@ class FakeVolumesGateway(VolumesGateway):
         self._call("list_availability_zones")
         return list(self.zones)
 
-    def list_images(self) -> list[ImageChoice]:
+    def list_images(self) -> list[Image]:
         self._call("list_images")
         return list(self.images.values())
 

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -66,7 +65,7 @@ from portal.preferences import page_size
 from portal.refs import ProjectRef, VolumeService
 
 T = TypeVar("T")
-HEALTH_CACHE_SECONDS = 30
+HEALTH_KEPT_SECONDS = 60  # the admin pages' health banner, unless the portal changes something
 HOSTS_KEPT_SECONDS = 30  # Admin › Hypervisors' figures, unless the portal changed something
 MIGRATIONS_PER_PAGE = 50
 
@@ -714,15 +713,20 @@ def _health(gw: AdminGateway) -> dict[str, Any]:
 @require_GET
 @admin_required
 def admin_health(request: PortalRequest) -> HttpResponse:
-    """The health page; `?part=banner` is the banner every admin page loads (cached briefly,
-    so browsing admin pages does not probe the cloud on every click)."""
+    """The health page; `?part=banner` is the banner every admin page loads, kept a minute
+    unless the portal changes something (portal/kept.py), so browsing admin pages does not
+    probe the cloud on every click."""
     gw = _gw(request)
     if request.GET.get("part") == "banner":
-        key = f"stackdesk:health-problems:{me(request).cloud_key}:{get_language()}"
-        problems = cache.get(key)
-        if problems is None:
-            problems = _health(gw)["problems"]
-            cache.set(key, problems, HEALTH_CACHE_SECONDS)
+        identity = me(request)
+        problems = kept(
+            identity,
+            f"health-banner:{get_language()}",
+            lambda: _health(gw)["problems"],
+            HEALTH_KEPT_SECONDS,
+            portal_changes(identity),
+            all_projects=True,
+        )
         return render(request, "compute/admin/health.html#banner", {"problems": problems})
     context = _health(gw)
     return render(request, "compute/admin/health.html", context)

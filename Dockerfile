@@ -17,4 +17,4 @@ RUN useradd --system --home /var/lib/stackdesk stackdesk \
     && chown stackdesk /var/lib/stackdesk /var/lib/stackdesk-uploads
 USER stackdesk
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--keep-alive", "75"]

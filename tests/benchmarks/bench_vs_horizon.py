@@ -256,6 +256,7 @@ def start_portal(tree: Path, workdir: Path, entries: dict[str, Any]) -> Server:
             "--workers=2",
             "--threads=4",
             "--timeout=120",
+            "--keep-alive=75",  # as bin/demo: longer than a person's pause between pages
             "--no-control-socket",
             f"--config={COUNTER_CONF}",
         ],

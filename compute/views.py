@@ -38,12 +38,14 @@ from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected
 from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me, safe_next
+from portal.kept import kept, portal_changes
 from portal.preferences import page_size
 from portal.refs import Image
 
 T = TypeVar("T")
 LOG_LENGTHS = (35, 100, 500)
 AWAIT_SECONDS = 60  # how long a row watches for a status change that has no task state
+KEPT_SECONDS = 30  # the instances page's image names and quota (portal/kept.py)
 TAB_LABELS = (
     ("overview", gettext_lazy("Overview")),
     ("log", gettext_lazy("Log")),
@@ -182,11 +184,14 @@ def list_servers(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
     scope = warm.project_scope(me(request))
     # The warm servers (one changes-since delta; one full list when cold), the image names
-    # and the quota: three calls at once, whatever N. The page is cut here (compute/warm.py).
+    # and the quota: three calls at once, whatever N; the names and the quota are kept copies
+    # (portal/kept.py), so a warm view is usually the delta alone. The page is cut here.
+    identity = me(request)
+    stamp = portal_changes(identity)
     servers, images, limits = concurrently(
         lambda: warm.warm_servers(gw, scope),
-        _optional(gw.list_images),
-        _optional(gw.get_limits),
+        lambda: kept(identity, "images", _optional(gw.list_images), KEPT_SECONDS, stamp),
+        lambda: kept(identity, "limits", _optional(gw.get_limits), KEPT_SECONDS, stamp),
     )
     page = warm.page_of(servers, form.query(), {i.id: i.label for i in images or []})
     params = form.link_params()

@@ -152,7 +152,7 @@ def admin_hypervisors(request: PortalRequest) -> HttpResponse:
     identity = me(request)
     stamp = None if request.GET.get("fresh") else portal_changes(identity)
     aggregates, flavors, capacities, read_at = kept(
-        identity, "hypervisors", read, HOSTS_KEPT_SECONDS, stamp, all_projects=True
+        identity, "compute:hypervisors", read, HOSTS_KEPT_SECONDS, stamp, all_projects=True
     )
     host_rows, aggregate_rows = h.capacity_rows(list(capacities.values()), aggregates, flavors)
     context = {
@@ -461,8 +461,8 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
     identity, hosts = me(request), lambda: gw.list_services("nova-compute")
     stamp = portal_changes(identity)
     services, projects, servers, images = concurrently(
-        lambda: kept(identity, "hosts", hosts, 60, stamp, all_projects=True),
-        lambda: kept(identity, "projects", gw.list_projects, 60, stamp, all_projects=True),
+        lambda: kept(identity, "compute:hosts", hosts, 60, stamp, all_projects=True),
+        lambda: kept(identity, "compute:projects", gw.list_projects, 60, stamp, all_projects=True),
         lambda: warm.warm_servers(gw, scope),
         _optional(gw.list_images),
     )
@@ -721,7 +721,7 @@ def admin_health(request: PortalRequest) -> HttpResponse:
         identity = me(request)
         problems = kept(
             identity,
-            f"health-banner:{get_language()}",
+            f"compute:health-banner:{get_language()}",
             lambda: _health(gw)["problems"],
             HEALTH_KEPT_SECONDS,
             portal_changes(identity),

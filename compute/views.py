@@ -190,8 +190,8 @@ def list_servers(request: PortalRequest) -> HttpResponse:
     stamp = portal_changes(identity)
     servers, images, limits = concurrently(
         lambda: warm.warm_servers(gw, scope),
-        lambda: kept(identity, "images", _optional(gw.list_images), KEPT_SECONDS, stamp),
-        lambda: kept(identity, "limits", _optional(gw.get_limits), KEPT_SECONDS, stamp),
+        lambda: kept(identity, "compute:images", _optional(gw.list_images), KEPT_SECONDS, stamp),
+        lambda: kept(identity, "compute:limits", _optional(gw.get_limits), KEPT_SECONDS, stamp),
     )
     page = warm.page_of(servers, form.query(), {i.id: i.label for i in images or []})
     params = form.link_params()

@@ -49,7 +49,9 @@ def kept(
     all_projects: bool = False,
 ) -> T:
     """`read()`, or its copy kept for the identity's scope (see the module's docstring).
-    `stamp` is portal_changes(identity), asked once per view; None reads every time."""
+    `what` names the read as "app:thing" (compute:limits is Nova's, quotas:limits the three
+    services'): one name, one kind of value. `stamp` is portal_changes(identity), asked once
+    per view; None reads every time."""
     if stamp is None:
         return read()
     scope = [identity.cloud_key, "all" if all_projects else identity.project_id]

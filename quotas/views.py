@@ -349,7 +349,7 @@ def show_limits(request: PortalRequest) -> HttpResponse:
     identity, qgw = me(request), gateway(request, QuotasGateway)
     sets = kept(
         identity,
-        "limits",
+        "quotas:limits",
         lambda: services.read_quota_sets(qgw, identity.project_id),
         OVERVIEW_KEPT_SECONDS,
         portal_changes(identity),
@@ -368,7 +368,7 @@ def show_usage(request: PortalRequest) -> HttpResponse:
     # Nova's usage pages and Cinder's volume pages at once, kept like the limits.
     tenant_usage, volumes = kept(
         identity,
-        f"usage:{form.query()}",
+        f"quotas:usage:{form.query()}",
         lambda: concurrently(
             lambda: project_usage(qgw, identity.project_id, period),
             lambda: volume_totals(qgw, all_projects=False),

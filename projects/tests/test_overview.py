@@ -214,3 +214,15 @@ def test_limits_are_kept_for_the_projects_users_until_the_portal_changes_somethi
     # a change through the portal (a job started, recorded in the audit log) shows at once
     member_client.post("/project/overview/refresh-counts/")
     assert instances(member_client) == "4 used of 10"
+
+
+def test_the_instances_pages_kept_quota_is_not_the_overviews(
+    member_client: Client, quota_fake: FakeQuotasGateway
+) -> None:
+    from compute.gateway import ComputeGateway
+    from compute.tests.fakes import FakeComputeGateway
+
+    with override(ComputeGateway, FakeComputeGateway()):
+        assert member_client.get("/compute/servers/").status_code == 200  # keeps Nova's limits
+    page = member_client.get("/project/overview/limits/").content.decode()
+    assert 'aria-label="Instances"' in page and 'aria-label="Volumes"' in page

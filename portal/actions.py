@@ -1,6 +1,6 @@
 """One dialect for an action: a form page, a confirm page and the response after a change.
 
-- `form_page`: the form, in the shared modal for htmx (portal/action.html#modal) or as a page
+- `form_page`: the form, in the shared modal for htmx (portal/action.html#form) or as a page
   of its own; the field errors and the cloud's refusal on it, 400 when it is invalid.
 - `confirm_page`: GET asks, POST does it; a refusal comes back on the page in the cloud's
   words, nothing changed.
@@ -14,6 +14,7 @@ listens with `hx-trigger="sd:changed from:body"`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -22,9 +23,10 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
-from portal.errors import NotFound, Rejected
+from portal.errors import CloudError, NotFound, Rejected
 from portal.identity import PortalRequest, safe_next
 
 T = TypeVar("T")
@@ -44,14 +46,31 @@ def next_url(request: PortalRequest) -> str:
     return safe_next(request, request.POST.get("next") or request.GET.get("next")) or ""
 
 
+def refusal(exc: CloudError) -> str:
+    """The cloud's reason, said so that a person knows what kind of refusal it is."""
+    if exc.status == 403:
+        return _("The cloud's policy does not allow this: %(reason)s") % {"reason": exc.message}
+    return exc.message
+
+
 def attempt(form: forms.Form, call: Callable[[], T], field: str | None = None) -> T | None:
     """Run a change; a refusal goes on the form (at `field`, or above the fields) in the
     cloud's words, and None comes back."""
     try:
         return call()
     except (Rejected, NotFound) as exc:
-        form.add_error(field, str(exc))
+        form.add_error(field, refusal(exc))
         return None
+
+
+def accepted(form: forms.Form, call: Callable[[], object]) -> bool:
+    """Like `attempt`, for changes that return nothing: True when the cloud accepted it."""
+    try:
+        call()
+    except (Rejected, NotFound) as exc:
+        form.add_error(None, refusal(exc))
+        return False
+    return True
 
 
 def form_action(
@@ -101,7 +120,7 @@ def form_page(
         next=next_url(request),
     )
     invalid = error or (form and form.errors) or any(f.errors for f in extra_forms)
-    name = f"{TEMPLATE}#modal" if in_modal(request) else TEMPLATE
+    name = f"{TEMPLATE}#form" if in_modal(request) else TEMPLATE
     return render(request, name, context, status=400 if invalid else 200)
 
 
@@ -125,8 +144,8 @@ def confirm_page(
             perform()
         except (Rejected, NotFound) as exc:
             if refused:
-                return done(request, str(exc), refused, ok=False)
-            error = str(exc)
+                return done(request, refusal(exc), refused, ok=False)
+            error = refusal(exc)
         else:
             return done(request, done_message, then)
     return form_page(
@@ -143,7 +162,8 @@ def confirm_page(
 
 def changed(response: HttpResponse) -> HttpResponse:
     """Close the modal and tell the page its data changed."""
-    return trigger_client_event(trigger_client_event(response, CLOSE_MODAL), CHANGED)
+    response["HX-Trigger"] = json.dumps({CLOSE_MODAL: None, CHANGED: None})
+    return response
 
 
 def done(request: PortalRequest, message: str, then: str, ok: bool = True) -> HttpResponse:
@@ -156,3 +176,24 @@ def done(request: PortalRequest, message: str, then: str, ok: bool = True) -> Ht
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+def refused(request: PortalRequest, exc: CloudError, then: str) -> HttpResponse:
+    """A button's change (no form) refused: the cloud's reason as a message, where the user
+    is (htmx, with the cloud's status), or back at `next` or `then`."""
+    messages.error(request, refusal(exc))
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#messages", status=exc.status)
+    return redirect(next_url(request) or then)
+
+
+def button(
+    request: PortalRequest, call: Callable[[], object], message: str, then: str
+) -> HttpResponse:
+    """A POST button without a form (delete, release, clear...): do it, then `done` or
+    `refused`."""
+    try:
+        call()
+    except (Rejected, NotFound) as exc:
+        return refused(request, exc, then)
+    return done(request, message, then)

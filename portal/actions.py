@@ -100,11 +100,14 @@ def form_page(
     error: str = "",
     extra_forms: Sequence[forms.Form] = (),
     fields: str = "portal/forms/fields.html",
+    stay: bool = True,
     **context: Any,
 ) -> HttpResponse:
     """The form in the shared modal (htmx) or on a page of its own. `above` and `aside` in
-    the context name templates shown above the fields and beside the form."""
-    stay = request.POST.get("stay") if request.method == "POST" else in_modal(request)
+    the context name templates shown above the fields and beside the form. `stay=False`:
+    after the change the browser goes on to the next page even from the modal (a page whose
+    lists do not listen for `sd:changed`)."""
+    modal = in_modal(request)
     context.update(
         form=form,
         extra_forms=extra_forms,
@@ -116,7 +119,8 @@ def form_page(
         error=error,
         fields=fields,
         action=request.get_full_path(),
-        stay=bool(stay),
+        modal=modal,
+        stay=modal and stay,
         next=next_url(request),
     )
     invalid = error or (form and form.errors) or any(f.errors for f in extra_forms)
@@ -135,6 +139,7 @@ def confirm_page(
     done_message: str,
     then: str,
     refused: str = "",
+    stay: bool = True,
 ) -> HttpResponse:
     """A delete (or another change without fields): GET asks, POST does it. A refusal is
     shown on the page in the cloud's words (400), or with `refused` as a message there."""
@@ -157,6 +162,7 @@ def confirm_page(
         cancel=cancel,
         danger=True,
         error=error,
+        stay=stay,
     )
 
 
@@ -173,9 +179,12 @@ def done(request: PortalRequest, message: str, then: str, ok: bool = True) -> Ht
     url = next_url(request) or then
     if request.htmx and request.POST.get("stay"):
         return changed(render(request, f"{TEMPLATE}#messages"))
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return go(request, url)
+
+
+def go(request: PortalRequest, url: str) -> HttpResponse:
+    """On to `url`: htmx follows the HX-Redirect header, a plain form a redirect."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def refused(request: PortalRequest, exc: CloudError, then: str) -> HttpResponse:

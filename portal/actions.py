@@ -124,7 +124,7 @@ def form_page(
         next=next_url(request),
     )
     invalid = error or (form and form.errors) or any(f.errors for f in extra_forms)
-    name = f"{TEMPLATE}#form" if in_modal(request) else TEMPLATE
+    name = f"{TEMPLATE}#form" if modal else TEMPLATE
     return render(request, name, context, status=400 if invalid else 200)
 
 
@@ -138,19 +138,19 @@ def confirm_page(
     perform: Callable[[], object],
     done_message: str,
     then: str,
-    refused: str = "",
+    on_refusal: str = "",
     stay: bool = True,
 ) -> HttpResponse:
     """A delete (or another change without fields): GET asks, POST does it. A refusal is
-    shown on the page in the cloud's words (400), or with `refused` as a message there."""
+    shown on the page in the cloud's words (400), or as a message at the URL `on_refusal`."""
     error = ""
     if request.method == "POST":
         try:
             perform()
         except (Rejected, NotFound) as exc:
-            if refused:
-                return done(request, refusal(exc), refused, ok=False)
-            error = refusal(exc)
+            if on_refusal:
+                return done(request, str(exc), on_refusal, ok=False)
+            error = str(exc)  # shown as "The cloud refused: ...", whatever the status
         else:
             return done(request, done_message, then)
     return form_page(

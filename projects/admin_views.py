@@ -152,7 +152,7 @@ def delete_project(request: PortalRequest, project_id: str) -> HttpResponse:
         perform=lambda: gw.delete_project(project_id),
         done_message=_("Project %(name)s deleted.") % {"name": project.name},
         then=reverse("projects:list-projects"),
-        refused=back,
+        on_refusal=back,
     )
 
 
@@ -325,7 +325,7 @@ def delete_user(request: PortalRequest, user_id: str) -> HttpResponse:
         perform=lambda: gw.delete_user(user_id),
         done_message=_("User %(name)s deleted.") % {"name": user.name},
         then=back,
-        refused=back,
+        on_refusal=back,
     )
 
 
@@ -432,7 +432,7 @@ def delete_group(request: PortalRequest, group_id: str) -> HttpResponse:
         perform=lambda: gw.delete_group(group_id),
         done_message=_("Group %(name)s deleted.") % {"name": group.name},
         then=reverse("projects:list-groups"),
-        refused=back,
+        on_refusal=back,
     )
 
 
@@ -479,7 +479,7 @@ def delete_role(request: PortalRequest, role_id: str) -> HttpResponse:
         perform=lambda: gw.delete_role(role_id),
         done_message=_("Role %(name)s deleted.") % {"name": role.name},
         then=back,
-        refused=back,
+        on_refusal=back,
     )
 
 
@@ -553,7 +553,7 @@ def delete_domain(request: PortalRequest, domain_id: str) -> HttpResponse:
         perform=perform,
         done_message=_("Domain %(name)s deleted.") % {"name": domain.name},
         then=back,
-        refused=back,
+        on_refusal=back,
     )
 
 

@@ -24,11 +24,9 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from compute import actions as acts
 from compute import admin_forms as af
@@ -54,11 +52,11 @@ from compute.services import (
     start_server_move,
 )
 from compute.views import ServerRow, image_label, menu_of_gone_server
+from portal.actions import done, form_page, go
 from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
-from portal.forms import PortalForm
 from portal.gateways import gateway
-from portal.identity import PortalRequest, admin_required, me, safe_next
+from portal.identity import PortalRequest, admin_required, me
 from portal.kept import kept, portal_changes
 from portal.models import Operation
 from portal.preferences import page_size
@@ -88,11 +86,6 @@ def _partial(request: PortalRequest) -> bool:
     return bool(request.htmx) and not request.htmx.boosted
 
 
-def _go(request: PortalRequest, url: str) -> HttpResponse:
-    """After a mutation: to `url` (htmx follows the header; a plain form a redirect)."""
-    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
-
-
 def _optional(call: Callable[[], T]) -> Callable[[], T | None]:
     """A service that is missing or failing leaves a gap on a page, not an error page."""
 
@@ -103,31 +96,6 @@ def _optional(call: Callable[[], T]) -> Callable[[], T | None]:
             return None
 
     return run
-
-
-def _form_page(
-    request: PortalRequest,
-    form: PortalForm,
-    *,
-    title: str,
-    submit: str | Promise,
-    cancel_url: str,
-    intro: str | Promise = "",
-    danger: bool = False,
-) -> HttpResponse:
-    """A form in the shared modal (htmx) or on a page of its own; errors at the fields."""
-    context = {
-        "form": form,
-        "title": title,
-        "submit": submit,
-        "intro": intro,
-        "danger": danger,
-        "cancel_url": cancel_url,
-        "action_url": request.path,
-        "next": safe_next(request, request.GET.get("next") or request.POST.get("next")) or "",
-    }
-    template = "compute/action_form.html#modal" if _partial(request) else "compute/action_form.html"
-    return render(request, template, context, status=400 if form.errors else 200)
 
 
 def operation_url(op: Operation) -> str:
@@ -195,8 +163,7 @@ def admin_services(request: PortalRequest) -> HttpResponse:
 
 
 def _service_done(request: PortalRequest, message: str, ok: bool = True) -> HttpResponse:
-    (messages.success if ok else messages.error)(request, message)
-    return _go(request, reverse("compute:admin-services"))
+    return done(request, message, reverse("compute:admin-services"), ok)
 
 
 @require_POST
@@ -238,13 +205,14 @@ def disable_service(request: PortalRequest, service_id: str) -> HttpResponse:
             form.add_error(None, explain(exc))
         else:
             return _service_done(request, _("%(host)s is disabled.") % {"host": service.host})
-    return _form_page(
+    return form_page(
         request,
         form,
         title=_("Disable %(host)s") % {"host": service.host},
         submit=_("Disable"),
         intro=_("The scheduler puts no new instances on a disabled host; those on it stay."),
-        cancel_url=reverse("compute:admin-services"),
+        cancel=reverse("compute:admin-services"),
+        stay=False,
     )
 
 
@@ -254,8 +222,8 @@ def drain_host(request: PortalRequest, host: str) -> HttpResponse:
     service = compute_service(_gw(request), host=host)
     form = af.DrainHostForm(_posted(request), concurrency=tasks.DRAIN_CONCURRENCY)
     if request.method == "POST" and form.is_valid():
-        return _go(request, operation_url(start_drain(request, service, form)))
-    return _form_page(
+        return go(request, operation_url(start_drain(request, service, form)))
+    return form_page(
         request,
         form,
         title=_("Drain %(host)s") % {"host": service.host},
@@ -266,7 +234,8 @@ def drain_host(request: PortalRequest, host: str) -> HttpResponse:
         )
         % {"host": service.host},
         danger=True,
-        cancel_url=reverse("compute:admin-services"),
+        cancel=reverse("compute:admin-services"),
+        stay=False,
     )
 
 
@@ -282,8 +251,8 @@ def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
         form.is_valid()
         form.add_error(None, refusal)
     elif request.method == "POST" and form.is_valid():
-        return _go(request, operation_url(start_evacuation(request, service, form)))
-    return _form_page(
+        return go(request, operation_url(start_evacuation(request, service, form)))
+    return form_page(
         request,
         form,
         title=_("Evacuate %(host)s") % {"host": service.host},
@@ -294,7 +263,8 @@ def evacuate_host(request: PortalRequest, host: str) -> HttpResponse:
         )
         % {"host": service.host},
         danger=True,
-        cancel_url=reverse("compute:admin-services"),
+        cancel=reverse("compute:admin-services"),
+        stay=False,
     )
 
 
@@ -519,9 +489,9 @@ def _server_moves(
     form_class = af.LiveMigrateForm if live else af.TargetHostForm
     form = form_class(_posted(request), choices=choices)
     if request.method == "POST" and form.is_valid():
-        return _go(request, operation_url(start_server_move(request, server, form)))
+        return go(request, operation_url(start_server_move(request, server, form)))
     names = {"name": server.name, "host": server.host or "—"}
-    return _form_page(
+    return form_page(
         request,
         form,
         title=(_("Live migrate %(name)s") if live else _("Cold migrate %(name)s")) % names,
@@ -535,7 +505,8 @@ def _server_moves(
             )
         )
         % names,
-        cancel_url=reverse("compute:admin-servers"),
+        cancel=reverse("compute:admin-servers"),
+        stay=False,
     )
 
 
@@ -582,9 +553,7 @@ def host_operation(request: PortalRequest, pk: int) -> HttpResponse:
 
 
 def _migration_done(request: PortalRequest, message: str, ok: bool) -> HttpResponse:
-    (messages.success if ok else messages.error)(request, message)
-    back = safe_next(request, request.POST.get("next")) or reverse("compute:admin-migrations")
-    return _go(request, back)
+    return done(request, message, reverse("compute:admin-migrations"), ok)
 
 
 @require_POST
@@ -756,15 +725,15 @@ def create_flavor(request: PortalRequest) -> HttpResponse:
         except (Rejected, NotFound) as exc:
             form.add_error(None, explain(exc))  # a name or id taken: Nova's 409, in its words
         else:
-            name = form.cleaned_data["name"]
-            messages.success(request, _("Flavor %(name)s created.") % {"name": name})
-            return _go(request, _flavor_url(flavor_id))
-    return _form_page(
+            message = _("Flavor %(name)s created.") % {"name": form.cleaned_data["name"]}
+            return done(request, message, _flavor_url(flavor_id))
+    return form_page(
         request,
         form,
         title=_("Create a flavor"),
         submit=_("Create flavor"),
-        cancel_url=reverse("compute:list-flavors"),
+        cancel=reverse("compute:list-flavors"),
+        stay=False,
     )
 
 
@@ -811,8 +780,7 @@ def flavor_detail(request: PortalRequest, flavor_id: str) -> HttpResponse:
 
 
 def _flavor_done(request: PortalRequest, flavor_id: str, message: str, ok: bool) -> HttpResponse:
-    (messages.success if ok else messages.error)(request, message)
-    return HttpResponseRedirect(_flavor_url(flavor_id))
+    return done(request, message, _flavor_url(flavor_id), ok)
 
 
 @require_POST
@@ -886,18 +854,19 @@ def delete_flavor(request: PortalRequest, flavor_id: str) -> HttpResponse:
         except (Rejected, NotFound) as exc:
             reason = _("Nova refused: %(reason)s") % {"reason": explain(exc)}
             return _flavor_done(request, flavor.id, reason, False)
-        messages.success(request, _("Flavor %(name)s deleted.") % {"name": flavor.name})
-        return _go(request, reverse("compute:list-flavors"))
-    context = {
-        "title": _("Delete flavor %(name)s") % {"name": flavor.name},
-        "intro": _(
+        message = _("Flavor %(name)s deleted.") % {"name": flavor.name}
+        return done(request, message, reverse("compute:list-flavors"))
+    return form_page(
+        request,
+        None,
+        title=_("Delete flavor %(name)s") % {"name": flavor.name},
+        intro=_(
             "Nova deletes a flavor even while instances use it. Those instances keep running "
             "with the copy of the flavor stored in each of them; nothing new can be launched "
             "with it, and an instance resized away from it cannot be resized back."
         ),
-        "submit": _("Delete flavor"),
-        "action_url": request.path,
-        "cancel_url": reverse("compute:list-flavors"),
-    }
-    template = "compute/confirm.html#modal" if _partial(request) else "compute/confirm.html"
-    return render(request, template, context)
+        submit=_("Delete flavor"),
+        cancel=reverse("compute:list-flavors"),
+        danger=True,
+        stay=False,
+    )

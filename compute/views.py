@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -33,6 +33,16 @@ from compute import forms as f
 from compute import launch, warm
 from compute.gateway import ComputeGateway, Server, ServerQuery
 from compute.hints import explain, hint_for
+from portal.actions import (
+    CHANGED,
+    CLOSE_MODAL,
+    TEMPLATE,
+    changed,
+    done,
+    form_page,
+    go,
+    next_url,
+)
 from portal.concurrency import concurrently
 from portal.errors import CloudError, CloudUnavailable, NotFound, Rejected
 from portal.forms import PortalForm
@@ -264,11 +274,11 @@ def _after(
         oob = request.htmx.target != f"server-{server_id}"
         context = {"row": row, "server_id": server_id, "oob": oob}
         response = render(request, "compute/servers.html#action-response", context)
-        return trigger_client_event(response, "sd:close-modal")
+        return trigger_client_event(response, CLOSE_MODAL)
     url = back or posted_next or reverse("compute:server-detail", args=[server_id])
     if leaving and not back:
         url += "?" + urlencode({"leaving": leaving, "since": int(time.time())})
-    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+    return go(request, url)
 
 
 def _perform(
@@ -491,18 +501,15 @@ def _form_action(
             if addresses:
                 warm.forget(me(request))
             return _after(request, gw, server.id, str(done), back=next_url)
-    context = {
-        "form": form,
-        "server": server,
-        "title": title,
-        "submit": submit,
-        "danger": danger,
-        "intro": intro,
-        "action_url": request.path,
-        "next": safe_next(request, request.GET.get("next") or request.POST.get("next")) or "",
-    }
-    template = "compute/action_form.html#modal" if _partial(request) else "compute/action_form.html"
-    return render(request, template, context, status=400 if form.errors else 200)
+    return form_page(
+        request,
+        form,
+        title=title,
+        submit=submit,
+        cancel=reverse("compute:server-detail", args=[server.id]),
+        intro=intro,
+        danger=danger,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -814,8 +821,24 @@ def act_on_servers(request: PortalRequest) -> HttpResponse:
     if action == "delete_server" and request.POST.get("confirmed") != "1":
         page = gw.list_servers(ServerQuery(limit=1000))
         names = {s.id: s.name for s in page.servers}
-        context = {"ids": ids, "names": [names.get(i, i) for i in ids], "action": action}
-        return render(request, "compute/confirm_bulk.html", context)
+        intro = ngettext(
+            "Delete this instance? This cannot be undone.",
+            "Delete these %(n)s instances? This cannot be undone.",
+            len(ids),
+        ) % {"n": len(ids)}
+        return form_page(
+            request,
+            None,
+            title=_("Delete instances"),
+            intro=intro,
+            submit=_("Delete instances"),
+            cancel=reverse("compute:list-servers"),
+            danger=True,
+            above="compute/bulk_servers.html",
+            ids=ids,
+            names=[names.get(i, i) for i in ids],
+            bulk_action=action,
+        )
     methods: dict[str, Callable[[str], None]] = {
         "delete_server": gw.delete_server,
         "stop_server": gw.stop_server,
@@ -846,12 +869,10 @@ def act_on_servers(request: PortalRequest) -> HttpResponse:
 
 
 def _bulk_done(request: PortalRequest) -> HttpResponse:
+    """The messages, and the list reloads (htmx); or back to the list."""
     if request.htmx:
-        response = render(request, "compute/servers.html#messages-only", {})
-        return trigger_client_event(response, "servers-changed")
-    return HttpResponseRedirect(
-        safe_next(request, request.POST.get("next")) or reverse("compute:list-servers")
-    )
+        return trigger_client_event(render(request, f"{TEMPLATE}#messages"), CHANGED)
+    return redirect(next_url(request) or reverse("compute:list-servers"))
 
 
 # --- launch ------------------------------------------------------------------------------------
@@ -1042,7 +1063,7 @@ def create_keypair(request: PortalRequest) -> HttpResponse:
                 context["keypairs"] = gw.list_keypairs()
             response = _modal_or_page(request, "compute/keypair_created.html", context)
             response["Cache-Control"] = "no-store"
-            return trigger_client_event(response, "keypairs-changed") if request.htmx else response
+            return trigger_client_event(response, CHANGED) if request.htmx else response
     context = {"form": form, "mode": "create", "for_launch": for_launch}
     return _modal_or_page(
         request, "compute/keypair_form.html", context, 400 if form.errors else 200
@@ -1066,9 +1087,7 @@ def import_keypair(request: PortalRequest) -> HttpResponse:
                 context = {"imported": imported, "for_launch": for_launch}
                 if for_launch:
                     context["keypairs"] = gw.list_keypairs()
-                response = render(request, "compute/keypair_created.html#imported", context)
-                response = trigger_client_event(response, "keypairs-changed")
-                return trigger_client_event(response, "sd:close-modal")
+                return changed(render(request, "compute/keypair_created.html#imported", context))
             return redirect("compute:list-keypairs")
     context = {"form": form, "mode": "import", "for_launch": for_launch}
     return _modal_or_page(
@@ -1079,30 +1098,22 @@ def import_keypair(request: PortalRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def delete_keypair(request: PortalRequest, name: str) -> HttpResponse:
+    back = reverse("compute:list-keypairs")
     if request.method == "POST":
         try:
             _gw(request).delete_keypair(name)
         except (Rejected, NotFound) as exc:
-            messages.error(request, explain(exc))
-        else:
-            messages.success(request, _("Key pair %(name)s deleted.") % {"name": name})
-        return _changed(request, "keypairs-changed", "compute:list-keypairs")
-    context = {
-        "title": _("Delete key pair %(name)s") % {"name": name},
-        "intro": _("Instances launched with it keep the key; new launches cannot use it."),
-        "submit": _("Delete key pair"),
-        "action_url": request.path,
-        "cancel_url": reverse("compute:list-keypairs"),
-    }
-    return _modal_or_page(request, "compute/confirm.html", context)
-
-
-def _changed(request: PortalRequest, event: str, url_name: str) -> HttpResponse:
-    if request.htmx:
-        response = render(request, "compute/servers.html#messages-only", {})
-        response = trigger_client_event(response, event)
-        return trigger_client_event(response, "sd:close-modal")
-    return redirect(url_name)
+            return done(request, explain(exc), back, ok=False)
+        return done(request, _("Key pair %(name)s deleted.") % {"name": name}, back)
+    return form_page(
+        request,
+        None,
+        title=_("Delete key pair %(name)s") % {"name": name},
+        intro=_("Instances launched with it keep the key; new launches cannot use it."),
+        submit=_("Delete key pair"),
+        cancel=back,
+        danger=True,
+    )
 
 
 # --- server groups -----------------------------------------------------------------------------
@@ -1124,6 +1135,7 @@ def list_server_groups(request: PortalRequest) -> HttpResponse:
 @login_required
 def create_server_group(request: PortalRequest) -> HttpResponse:
     form = f.CreateServerGroupForm(_posted(request), initial={"policy": "anti-affinity"})
+    back = reverse("compute:list-server-groups")
     if request.method == "POST" and form.is_valid():
         try:
             group = _gw(request).create_server_group(
@@ -1132,34 +1144,32 @@ def create_server_group(request: PortalRequest) -> HttpResponse:
         except Rejected as exc:
             form.add_error(None, explain(exc))
         else:
-            messages.success(request, _("Server group %(name)s created.") % {"name": group.name})
-            return _changed(request, "server-groups-changed", "compute:list-server-groups")
-    context = {
-        "form": form,
-        "title": _("Create a server group"),
-        "submit": _("Create server group"),
-        "action_url": request.path,
-        "cancel_url": reverse("compute:list-server-groups"),
-    }
-    return _modal_or_page(request, "compute/action_form.html", context, 400 if form.errors else 200)
+            return done(request, _("Server group %(name)s created.") % {"name": group.name}, back)
+    return form_page(
+        request,
+        form,
+        title=_("Create a server group"),
+        submit=_("Create server group"),
+        cancel=back,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def delete_server_group(request: PortalRequest, group_id: str) -> HttpResponse:
+    back = reverse("compute:list-server-groups")
     if request.method == "POST":
         try:
             _gw(request).delete_server_group(group_id)
         except (Rejected, NotFound) as exc:
-            messages.error(request, explain(exc))
-        else:
-            messages.success(request, _("Server group deleted."))
-        return _changed(request, "server-groups-changed", "compute:list-server-groups")
-    context = {
-        "title": _("Delete this server group?"),
-        "intro": _("Its instances keep running; the policy no longer applies to new ones."),
-        "submit": _("Delete server group"),
-        "action_url": request.path,
-        "cancel_url": reverse("compute:list-server-groups"),
-    }
-    return _modal_or_page(request, "compute/confirm.html", context)
+            return done(request, explain(exc), back, ok=False)
+        return done(request, _("Server group deleted."), back)
+    return form_page(
+        request,
+        None,
+        title=_("Delete this server group?"),
+        intro=_("Its instances keep running; the policy no longer applies to new ones."),
+        submit=_("Delete server group"),
+        cancel=back,
+        danger=True,
+    )

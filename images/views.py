@@ -20,6 +20,7 @@ from images.forms import CreateImageForm, CreateVolumeForm, EditImageForm
 from images.gateway import Image, ImagesGateway, image_patch, names_by_id
 from images.listing import Listing, filter_and_sort, list_context
 from images.models import ImageUpload
+from portal.actions import done, form_page
 from portal.concurrency import concurrently
 from portal.errors import CloudError, Rejected
 from portal.gateways import gateway
@@ -320,10 +321,15 @@ def update_image(request: PortalRequest, image_id: str) -> HttpResponse:
         except Rejected as exc:
             form.add_error(None, _("The cloud refused the change: %(reason)s") % {"reason": exc})
         else:
-            messages.success(request, _("Image %(name)s was updated.") % {"name": form.spec().name})
-            return redirect("images:get-image", image_id=image.id)
-    context = {"form": form, "image": image}
-    return render(request, "images/edit.html", context, status=400 if form.errors else 200)
+            message = _("Image %(name)s was updated.") % {"name": form.spec().name}
+            return done(request, message, reverse("images:get-image", args=[image.id]))
+    return form_page(
+        request,
+        form,
+        title=_("Edit image %(name)s") % {"name": image.name or image.id},
+        submit=_("Save changes"),
+        cancel=reverse("images:get-image", args=[image.id]),
+    )
 
 
 def _set_protected(request: PortalRequest, image_id: str, protected: bool) -> HttpResponse:
@@ -408,11 +414,16 @@ def create_volume(request: PortalRequest, image_id: str) -> HttpResponse:
         except Rejected as exc:
             form.add_error(None, _("The cloud refused the volume: %(reason)s") % {"reason": exc})
         else:
-            messages.success(
-                request,
-                _("Volume %(name)s is being created from %(image)s (status %(status)s).")
-                % {"name": volume.name, "image": image.name, "status": volume.status},
-            )
-            return redirect("images:get-image", image_id=image.id)
-    context = {"form": form, "image": image}
-    return render(request, "images/create_volume.html", context, status=400 if form.errors else 200)
+            message = _("Volume %(name)s is being created from %(image)s (status %(status)s).") % {
+                "name": volume.name,
+                "image": image.name,
+                "status": volume.status,
+            }
+            return done(request, message, reverse("images:get-image", args=[image.id]))
+    return form_page(
+        request,
+        form,
+        title=_("Create a volume from %(name)s") % {"name": image.name or image.id},
+        submit=_("Create volume"),
+        cancel=reverse("images:get-image", args=[image.id]),
+    )

@@ -6,19 +6,16 @@ calls run concurrently; the number of calls each page makes is tested with the f
 
 Forms open in the shared modal (htmx) or as pages of their own (no JavaScript). A form posted
 from the modal carries `stay`: on success the modal closes and the page's body reloads on the
-`network-changed` event; otherwise the browser is redirected to the next page.
+`sd:changed` event (portal/actions.py); otherwise the browser is redirected to the next page.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django import forms
-from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -26,7 +23,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from network import tasks
 from network import topology as drawing
@@ -61,11 +58,19 @@ from network.gateway import (
     SecurityGroupRule,
     Subnet,
 )
+from portal.actions import (
+    CHANGED,
+    accepted,
+    attempt,
+    button,
+    done,
+    form_page,
+    in_modal,
+)
 from portal.concurrency import concurrently
-from portal.errors import CloudError, NotFound, Rejected
 from portal.forms import posted
 from portal.gateways import gateway
-from portal.identity import PortalRequest, admin_required, login_required, me, safe_next
+from portal.identity import PortalRequest, admin_required, login_required, me
 from portal.models import Operation
 from portal.operations import ensure_may_start, start_operation
 from portal.refs import ServerRef
@@ -99,13 +104,6 @@ def _partial(request: PortalRequest) -> bool:
     return bool(request.htmx and not request.htmx.boosted)
 
 
-def _opened_in_modal(request: PortalRequest) -> bool:
-    """A form loaded into the shared modal (or refilled there, e.g. by a rule preset)."""
-    if request.GET.get("stay") == "1":
-        return True
-    return bool(request.htmx and request.htmx.target == "sd-modal-content")
-
-
 def can_change(request: PortalRequest) -> bool:
     """Readers see no buttons that would only be refused; the cloud still decides."""
     return bool(set(me(request).roles) - {"reader"})
@@ -130,103 +128,11 @@ def quota_rows(quota: dict[str, QuotaUsage], *keys: str) -> list[QuotaRow]:
 
 
 def _page(request: PortalRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    """A whole page, or only its body for htmx (the body reloads on `network-changed`)."""
+    """A whole page, or only its body for htmx (the body reloads on `sd:changed`)."""
     context.setdefault("can_change", can_change(request))
     if _partial(request):
         return render(request, template + "#body", context)
     return render(request, template, context)
-
-
-def _form(
-    request: PortalRequest,
-    form: forms.Form,
-    *,
-    title: str,
-    action: str,
-    submit: str,
-    cancel: str,
-    quota: Sequence[QuotaRow] = (),
-    extra_forms: Sequence[forms.Form] = (),
-    fields: str = "portal/forms/fields.html",
-    context: dict[str, Any] | None = None,
-) -> HttpResponse:
-    stay = request.POST.get("stay") if request.method == "POST" else _opened_in_modal(request)
-    page = {
-        "form": form,
-        "extra_forms": extra_forms,
-        "title": title,
-        "action": action,
-        "submit": submit,
-        "cancel": cancel,
-        "quota_rows": quota,
-        "stay": stay,
-        # where to go afterwards, when a page of another app sent the user here (?next=)
-        "next": safe_next(request, request.POST.get("next") or request.GET.get("next")),
-        "fields": fields,
-        **(context or {}),
-    }
-    invalid = form.errors or any(f.errors for f in extra_forms)
-    name = "network/form.html#form" if _partial(request) else "network/form.html"
-    return render(request, name, page, status=400 if invalid else 200)
-
-
-def _done(request: PortalRequest, message: str, next_url: str) -> HttpResponse:
-    """After a change: close the modal and reload the page body, or go to the next page."""
-    messages.success(request, message)
-    next_url = safe_next(request, request.POST.get("next")) or next_url
-    if request.htmx and request.POST.get("stay"):
-        response = render(request, "network/done.html")
-        response["HX-Trigger"] = json.dumps({"sd:close-modal": None, "network-changed": None})
-        return response
-    if request.htmx:
-        return HttpResponseClientRedirect(next_url)
-    return redirect(next_url)
-
-
-def _refused(request: PortalRequest, exc: CloudError, back: str) -> HttpResponse:
-    """A refusal of a button (no form): the cloud's reason as a message, where the user is."""
-    messages.error(request, refusal(exc))
-    back = safe_next(request, request.POST.get("next")) or back
-    if request.htmx:
-        return render(request, "network/done.html", status=exc.status)
-    return redirect(back)
-
-
-def refusal(exc: CloudError) -> str:
-    """The cloud's reason, said so that a person knows what kind of refusal it is."""
-    if exc.status == 403:
-        return _("The cloud's policy does not allow this: %(reason)s") % {"reason": exc.message}
-    return exc.message
-
-
-def _attempt(form: forms.Form, call: Callable[[], T], field: str | None = None) -> T | None:
-    """Run a change; a refusal goes on the form (at `field`, or above the fields) with the
-    cloud's reason."""
-    try:
-        return call()
-    except (Rejected, NotFound) as exc:
-        form.add_error(field, refusal(exc))
-        return None
-
-
-def _ok(form: forms.Form, call: Callable[[], object]) -> bool:
-    """Like _attempt, for changes that return nothing: True when the cloud accepted it."""
-    try:
-        call()
-    except (Rejected, NotFound) as exc:
-        form.add_error(None, refusal(exc))
-        return False
-    return True
-
-
-def _button(
-    request: PortalRequest, call: Callable[[], object], message: str, back: str
-) -> HttpResponse:
-    try:
-        call()
-    except (Rejected, NotFound) as exc:
-        return _refused(request, exc, back)
-    return _done(request, message, back)
 
 
 # --- networks ---------------------------------------------------------------------------------
@@ -331,16 +237,16 @@ def create_network(request: PortalRequest) -> HttpResponse:
         network = _create_network_with_subnet(gw, form, subnet_form)
         if network is not None:
             message = _("Network %(name)s created.") % {"name": network.label}
-            return _done(request, message, reverse("network:network-detail", args=[network.id]))
-    return _form(
+            return done(request, message, reverse("network:network-detail", args=[network.id]))
+    return form_page(
         request,
         form,
         extra_forms=[subnet_form],
         title=_("Create network"),
-        action=reverse("network:create-network"),
         submit=_("Create network"),
         cancel=reverse("network:list-networks"),
-        quota=quota_rows(gw.get_quota(pid), "network", "subnet"),
+        above="network/quota.html",
+        quota_rows=quota_rows(gw.get_quota(pid), "network", "subnet"),
         fields="network/network_fields.html",
     )
 
@@ -357,12 +263,12 @@ def _create_network_with_subnet(
 ) -> Network | None:
     """The network, then its first subnet; if Neutron refuses the subnet, the network goes too,
     so that trying again does not leave half-made networks behind."""
-    network = _attempt(form, lambda: gw.create_network(**form.network_attrs()))
+    network = attempt(form, lambda: gw.create_network(**form.network_attrs()))
     if network is None or not form.cleaned_data.get("with_subnet"):
         return network
     attrs = {"network_id": network.id, **subnet_form.subnet_attrs()}
-    if _attempt(subnet_form, lambda: gw.create_subnet(**attrs)) is None:
-        _ok(form, lambda: gw.delete_network(network.id))
+    if attempt(subnet_form, lambda: gw.create_subnet(**attrs)) is None:
+        accepted(form, lambda: gw.delete_network(network.id))
         form.add_error(None, _("The subnet was refused, so the network was not kept."))
         return None
     return network
@@ -376,14 +282,13 @@ def update_network(request: PortalRequest, network_id: str) -> HttpResponse:
     form = NetworkForm(posted(request), initial=network_initial(network))
     if request.method == "POST" and form.is_valid():
         attrs = form.network_attrs()
-        if _attempt(form, lambda: gw.update_network(network_id, **attrs)):
+        if attempt(form, lambda: gw.update_network(network_id, **attrs)):
             message = _("Network %(name)s saved.") % {"name": attrs["name"]}
-            return _done(request, message, reverse("network:network-detail", args=[network_id]))
-    return _form(
+            return done(request, message, reverse("network:network-detail", args=[network_id]))
+    return form_page(
         request,
         form,
         title=_("Edit network %(name)s") % {"name": network.label},
-        action=reverse("network:update-network", args=[network_id]),
         submit=_("Save"),
         cancel=reverse("network:network-detail", args=[network_id]),
     )
@@ -394,7 +299,7 @@ def update_network(request: PortalRequest, network_id: str) -> HttpResponse:
 def delete_network(request: PortalRequest, network_id: str) -> HttpResponse:
     """Neutron refuses while ports other than its own DHCP ports use the network."""
     name = request.POST.get("name") or network_id
-    return _button(
+    return button(
         request,
         lambda: _gw(request).delete_network(network_id),
         _("Network %(name)s deleted.") % {"name": name},
@@ -417,18 +322,18 @@ def create_subnet(request: PortalRequest, network_id: str) -> HttpResponse:
     form = SubnetForm(posted(request), others=others)
     if request.method == "POST" and form.is_valid():
         attrs = {"network_id": network_id, **form.subnet_attrs()}
-        subnet = _attempt(form, lambda: gw.create_subnet(**attrs))
+        subnet = attempt(form, lambda: gw.create_subnet(**attrs))
         if subnet is not None:
             message = _("Subnet %(name)s created.") % {"name": subnet.label}
-            return _done(request, message, reverse("network:network-detail", args=[network_id]))
-    return _form(
+            return done(request, message, reverse("network:network-detail", args=[network_id]))
+    return form_page(
         request,
         form,
         title=_("Add a subnet to %(name)s") % {"name": network.label},
-        action=reverse("network:create-subnet", args=[network_id]),
         submit=_("Create subnet"),
         cancel=reverse("network:network-detail", args=[network_id]),
-        quota=quota_rows(quota, "subnet"),
+        above="network/quota.html",
+        quota_rows=quota_rows(quota, "subnet"),
     )
 
 
@@ -440,14 +345,13 @@ def update_subnet(request: PortalRequest, network_id: str, subnet_id: str) -> Ht
     form = SubnetForm(posted(request), editing=subnet)
     if request.method == "POST" and form.is_valid():
         attrs = form.subnet_attrs()
-        if _attempt(form, lambda: gw.update_subnet(subnet_id, **attrs)):
+        if attempt(form, lambda: gw.update_subnet(subnet_id, **attrs)):
             message = _("Subnet %(name)s saved.") % {"name": attrs["name"] or subnet.cidr}
-            return _done(request, message, reverse("network:network-detail", args=[network_id]))
-    return _form(
+            return done(request, message, reverse("network:network-detail", args=[network_id]))
+    return form_page(
         request,
         form,
         title=_("Edit subnet %(name)s") % {"name": subnet.label},
-        action=reverse("network:update-subnet", args=[network_id, subnet_id]),
         submit=_("Save"),
         cancel=reverse("network:network-detail", args=[network_id]),
     )
@@ -457,7 +361,7 @@ def update_subnet(request: PortalRequest, network_id: str, subnet_id: str) -> Ht
 @login_required
 def delete_subnet(request: PortalRequest, network_id: str, subnet_id: str) -> HttpResponse:
     name = request.POST.get("name") or subnet_id
-    return _button(
+    return button(
         request,
         lambda: _gw(request).delete_subnet(subnet_id),
         _("Subnet %(name)s deleted.") % {"name": name},
@@ -480,19 +384,19 @@ def create_port(request: PortalRequest, network_id: str) -> HttpResponse:
     )
     form = PortForm(posted(request), subnets=subnets, groups=groups)
     if request.method == "POST" and form.is_valid():
-        port = _attempt(form, lambda: gw.create_port(**form.port_attrs(network_id)))
+        port = attempt(form, lambda: gw.create_port(**form.port_attrs(network_id)))
         if port is not None:
             label = port.name or (port.fixed_ips[0].ip_address if port.fixed_ips else port.id)
             message = _("Port %(name)s created.") % {"name": label}
-            return _done(request, message, reverse("network:network-detail", args=[network_id]))
-    return _form(
+            return done(request, message, reverse("network:network-detail", args=[network_id]))
+    return form_page(
         request,
         form,
         title=_("Create a port on %(name)s") % {"name": network.label},
-        action=reverse("network:create-port", args=[network_id]),
         submit=_("Create port"),
         cancel=reverse("network:network-detail", args=[network_id]),
-        quota=quota_rows(quota, "port"),
+        above="network/quota.html",
+        quota_rows=quota_rows(quota, "port"),
     )
 
 
@@ -500,7 +404,7 @@ def create_port(request: PortalRequest, network_id: str) -> HttpResponse:
 @login_required
 def delete_port(request: PortalRequest, network_id: str, port_id: str) -> HttpResponse:
     name = request.POST.get("name") or port_id
-    return _button(
+    return button(
         request,
         lambda: _gw(request).delete_port(port_id),
         _("Port %(name)s deleted.") % {"name": name},
@@ -629,7 +533,7 @@ def create_router(request: PortalRequest) -> HttpResponse:
     form = RouterForm(posted(request), externals=_externals(networks))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        router = _attempt(
+        router = attempt(
             form,
             lambda: gw.create_router(
                 data["name"], bool(data["admin_state_up"]), data["external_network_id"] or None
@@ -637,15 +541,15 @@ def create_router(request: PortalRequest) -> HttpResponse:
         )
         if router is not None:
             message = _("Router %(name)s created.") % {"name": router.label}
-            return _done(request, message, reverse("network:router-detail", args=[router.id]))
-    return _form(
+            return done(request, message, reverse("network:router-detail", args=[router.id]))
+    return form_page(
         request,
         form,
         title=_("Create router"),
-        action=reverse("network:create-router"),
         submit=_("Create router"),
         cancel=reverse("network:list-routers"),
-        quota=quota_rows(quota, "router"),
+        above="network/quota.html",
+        quota_rows=quota_rows(quota, "router"),
     )
 
 
@@ -667,14 +571,13 @@ def update_router(request: PortalRequest, router_id: str) -> HttpResponse:
             "description": data["description"],
             "is_admin_state_up": bool(data["admin_state_up"]),
         }
-        if _attempt(form, lambda: gw.update_router(router_id, **attrs)):
+        if attempt(form, lambda: gw.update_router(router_id, **attrs)):
             message = _("Router %(name)s saved.") % {"name": data["name"]}
-            return _done(request, message, reverse("network:router-detail", args=[router_id]))
-    return _form(
+            return done(request, message, reverse("network:router-detail", args=[router_id]))
+    return form_page(
         request,
         form,
         title=_("Edit router %(name)s") % {"name": router.label},
-        action=reverse("network:update-router", args=[router_id]),
         submit=_("Save"),
         cancel=reverse("network:router-detail", args=[router_id]),
     )
@@ -692,14 +595,13 @@ def set_router_gateway(request: PortalRequest, router_id: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         network_id = form.cleaned_data["network_id"]
-        if _attempt(form, lambda: gw.set_router_gateway(router_id, network_id)):
+        if attempt(form, lambda: gw.set_router_gateway(router_id, network_id)):
             message = _("Gateway of router %(name)s set.") % {"name": router.label}
-            return _done(request, message, reverse("network:router-detail", args=[router_id]))
-    return _form(
+            return done(request, message, reverse("network:router-detail", args=[router_id]))
+    return form_page(
         request,
         form,
         title=_("Set the gateway of %(name)s") % {"name": router.label},
-        action=reverse("network:set-router-gateway", args=[router_id]),
         submit=_("Set gateway"),
         cancel=reverse("network:router-detail", args=[router_id]),
     )
@@ -709,7 +611,7 @@ def set_router_gateway(request: PortalRequest, router_id: str) -> HttpResponse:
 @login_required
 def clear_router_gateway(request: PortalRequest, router_id: str) -> HttpResponse:
     name = request.POST.get("name") or router_id
-    return _button(
+    return button(
         request,
         lambda: _gw(request).clear_router_gateway(router_id),
         _("Gateway of router %(name)s cleared.") % {"name": name},
@@ -732,12 +634,11 @@ def add_interface_to_router(request: PortalRequest, router_id: str) -> HttpRespo
     form = RouterInterfaceForm(posted(request), subnets=free, networks={n.id: n for n in networks})
     if request.method == "POST" and form.is_valid() and _attach(gw, form, router_id):
         message = _("Interface added to router %(name)s.") % {"name": router.label}
-        return _done(request, message, reverse("network:router-detail", args=[router_id]))
-    return _form(
+        return done(request, message, reverse("network:router-detail", args=[router_id]))
+    return form_page(
         request,
         form,
         title=_("Add an interface to %(name)s") % {"name": router.label},
-        action=reverse("network:add-interface-to-router", args=[router_id]),
         submit=_("Add interface"),
         cancel=reverse("network:router-detail", args=[router_id]),
     )
@@ -747,15 +648,17 @@ def _attach(gw: NetworkGateway, form: RouterInterfaceForm, router_id: str) -> bo
     """On the subnet's gateway address; or on a port made first with the address asked for."""
     data = form.cleaned_data
     if not data.get("ip_address"):
-        return _ok(form, lambda: gw.add_interface_to_router(router_id, subnet_id=data["subnet_id"]))
+        return accepted(
+            form, lambda: gw.add_interface_to_router(router_id, subnet_id=data["subnet_id"])
+        )
     subnet = form.subnets[data["subnet_id"]]
     fixed = [{"subnet_id": subnet.id, "ip_address": data["ip_address"]}]
-    port = _attempt(form, lambda: gw.create_port(network_id=subnet.network_id, fixed_ips=fixed))
+    port = attempt(form, lambda: gw.create_port(network_id=subnet.network_id, fixed_ips=fixed))
     if port is None:
         return False
-    if _ok(form, lambda: gw.add_interface_to_router(router_id, port_id=port.id)):
+    if accepted(form, lambda: gw.add_interface_to_router(router_id, port_id=port.id)):
         return True
-    _ok(form, lambda: gw.delete_port(port.id))  # do not leave the port behind
+    accepted(form, lambda: gw.delete_port(port.id))  # do not leave the port behind
     return False
 
 
@@ -764,7 +667,7 @@ def _attach(gw: NetworkGateway, form: RouterInterfaceForm, router_id: str) -> bo
 def remove_interface_from_router(request: PortalRequest, router_id: str) -> HttpResponse:
     port_id = request.POST.get("port_id", "")
     address = request.POST.get("address") or port_id
-    return _button(
+    return button(
         request,
         lambda: _gw(request).remove_interface_from_router(router_id, port_id),
         _("Interface %(address)s removed.") % {"address": address},
@@ -792,14 +695,13 @@ def add_extra_routes_to_router(request: PortalRequest, router_id: str) -> HttpRe
     form = RouteForm(posted(request), connected=connected, routes=router.routes)
     if request.method == "POST" and form.is_valid():
         route: Route = form.cleaned_data["route"]
-        if _attempt(form, lambda: gw.add_extra_routes_to_router(router_id, [route])):
+        if attempt(form, lambda: gw.add_extra_routes_to_router(router_id, [route])):
             message = _("Route to %(dest)s added.") % {"dest": route.destination}
-            return _done(request, message, reverse("network:router-detail", args=[router_id]))
-    return _form(
+            return done(request, message, reverse("network:router-detail", args=[router_id]))
+    return form_page(
         request,
         form,
         title=_("Add a static route to %(name)s") % {"name": router.label},
-        action=reverse("network:add-extra-routes-to-router", args=[router_id]),
         submit=_("Add route"),
         cancel=reverse("network:router-detail", args=[router_id]),
     )
@@ -809,7 +711,7 @@ def add_extra_routes_to_router(request: PortalRequest, router_id: str) -> HttpRe
 @login_required
 def remove_extra_routes_from_router(request: PortalRequest, router_id: str) -> HttpResponse:
     route = Route(request.POST.get("destination", ""), request.POST.get("nexthop", ""))
-    return _button(
+    return button(
         request,
         lambda: _gw(request).remove_extra_routes_from_router(router_id, [route]),
         _("Route to %(dest)s removed.") % {"dest": route.destination},
@@ -841,8 +743,7 @@ def delete_router(request: PortalRequest, router_id: str) -> HttpResponse:
     )
     if request.htmx and request.POST.get("stay"):
         response = render(request, "network/operation_started.html", {"op": op})
-        response["HX-Trigger"] = json.dumps({"network-changed": None})
-        return response
+        return trigger_client_event(response, CHANGED)
     url = reverse("portal:operation", args=[op.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -925,19 +826,19 @@ def create_security_group(request: PortalRequest) -> HttpResponse:
     form = SecurityGroupForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        group = _attempt(form, lambda: gw.create_security_group(data["name"], data["description"]))
+        group = attempt(form, lambda: gw.create_security_group(data["name"], data["description"]))
         if group is not None:
             message = _("Security group %(name)s created.") % {"name": group.name}
             url = reverse("network:security-group-detail", args=[group.id])
-            return _done(request, message, url)
-    return _form(
+            return done(request, message, url)
+    return form_page(
         request,
         form,
         title=_("Create security group"),
-        action=reverse("network:create-security-group"),
         submit=_("Create security group"),
         cancel=reverse("network:list-security-groups"),
-        quota=quota_rows(gw.get_quota(pid), "security_group"),
+        above="network/quota.html",
+        quota_rows=quota_rows(gw.get_quota(pid), "security_group"),
     )
 
 
@@ -951,15 +852,14 @@ def update_security_group(request: PortalRequest, group_id: str) -> HttpResponse
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         attrs = {"name": data["name"], "description": data["description"]}
-        if _attempt(form, lambda: gw.update_security_group(group_id, **attrs)):
+        if attempt(form, lambda: gw.update_security_group(group_id, **attrs)):
             message = _("Security group %(name)s saved.") % {"name": data["name"]}
             url = reverse("network:security-group-detail", args=[group_id])
-            return _done(request, message, url)
-    return _form(
+            return done(request, message, url)
+    return form_page(
         request,
         form,
         title=_("Edit security group %(name)s") % {"name": group.name},
-        action=reverse("network:update-security-group", args=[group_id]),
         submit=_("Save"),
         cancel=reverse("network:security-group-detail", args=[group_id]),
     )
@@ -969,7 +869,7 @@ def update_security_group(request: PortalRequest, group_id: str) -> HttpResponse
 @login_required
 def delete_security_group(request: PortalRequest, group_id: str) -> HttpResponse:
     name = request.POST.get("name") or group_id
-    return _button(
+    return button(
         request,
         lambda: _gw(request).delete_security_group(group_id),
         _("Security group %(name)s deleted.") % {"name": name},
@@ -994,33 +894,34 @@ def create_security_group_rule(request: PortalRequest, group_id: str) -> HttpRes
     if (
         request.method == "POST"
         and form.is_valid()
-        and _ok(form, lambda: gw.create_security_group_rule(**form.rule_attrs()))
+        and accepted(form, lambda: gw.create_security_group_rule(**form.rule_attrs()))
     ):
         message = _("Rule added to %(name)s.") % {"name": group.name}
         url = reverse("network:security-group-detail", args=[group_id])
-        return _done(request, message, url)
+        return done(request, message, url)
     action = reverse("network:create-security-group-rule", args=[group_id])
-    stay = "&stay=1" if _opened_in_modal(request) or request.POST.get("stay") else ""
+    stay = "&stay=1" if in_modal(request) or request.POST.get("stay") else ""
     presets = [
         (key, label, f"{action}?preset={key}{stay}") for key, (label, _v) in RULE_PRESETS.items()
     ]
-    return _form(
+    return form_page(
         request,
         form,
         title=_("Add a rule to %(name)s") % {"name": group.name},
-        action=action,
         submit=_("Add rule"),
         cancel=reverse("network:security-group-detail", args=[group_id]),
-        quota=quota_rows(quota, "security_group_rule"),
+        above="network/quota.html",
+        quota_rows=quota_rows(quota, "security_group_rule"),
         fields="network/rule_fields.html",
-        context={"presets": presets, "preset": preset},
+        presets=presets,
+        preset=preset,
     )
 
 
 @require_POST
 @login_required
 def delete_security_group_rule(request: PortalRequest, group_id: str, rule_id: str) -> HttpResponse:
-    return _button(
+    return button(
         request,
         lambda: _gw(request).delete_security_group_rule(rule_id),
         _("Rule deleted."),
@@ -1099,7 +1000,7 @@ def create_floating_ip(request: PortalRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         asked = data["floating_ip_address"] or None
-        ip = _attempt(
+        ip = attempt(
             form,
             lambda: gw.create_floating_ip(data["floating_network_id"], asked, data["description"]),
             # a refusal of the address asked for (taken, or not allowed) belongs at that field
@@ -1107,15 +1008,15 @@ def create_floating_ip(request: PortalRequest) -> HttpResponse:
         )
         if ip is not None:
             message = _("Floating IP %(ip)s allocated.") % {"ip": ip.floating_ip_address}
-            return _done(request, message, reverse("network:list-floating-ips"))
-    return _form(
+            return done(request, message, reverse("network:list-floating-ips"))
+    return form_page(
         request,
         form,
         title=_("Allocate a floating IP"),
-        action=reverse("network:create-floating-ip"),
         submit=_("Allocate IP"),
         cancel=reverse("network:list-floating-ips"),
-        quota=quota_rows(quota, "floatingip"),
+        above="network/quota.html",
+        quota_rows=quota_rows(quota, "floatingip"),
     )
 
 
@@ -1152,17 +1053,16 @@ def associate_floating_ip(request: PortalRequest, floating_ip_id: str) -> HttpRe
     )
     if request.method == "POST" and form.is_valid():
         port_id, fixed = form.port_and_ip()
-        if _attempt(form, lambda: gw.associate_floating_ip(floating_ip_id, port_id, fixed)):
+        if attempt(form, lambda: gw.associate_floating_ip(floating_ip_id, port_id, fixed)):
             message = _("Floating IP %(ip)s associated with %(fixed)s.") % {
                 "ip": ip.floating_ip_address,
                 "fixed": fixed,
             }
-            return _done(request, message, reverse("network:list-floating-ips"))
-    return _form(
+            return done(request, message, reverse("network:list-floating-ips"))
+    return form_page(
         request,
         form,
         title=_("Associate floating IP %(ip)s") % {"ip": ip.floating_ip_address},
-        action=reverse("network:associate-floating-ip", args=[floating_ip_id]),
         submit=_("Associate"),
         cancel=reverse("network:list-floating-ips"),
     )
@@ -1172,7 +1072,7 @@ def associate_floating_ip(request: PortalRequest, floating_ip_id: str) -> HttpRe
 @login_required
 def disassociate_floating_ip(request: PortalRequest, floating_ip_id: str) -> HttpResponse:
     address = request.POST.get("address") or floating_ip_id
-    return _button(
+    return button(
         request,
         lambda: _gw(request).disassociate_floating_ip(floating_ip_id),
         _("Floating IP %(ip)s disassociated.") % {"ip": address},
@@ -1184,7 +1084,7 @@ def disassociate_floating_ip(request: PortalRequest, floating_ip_id: str) -> Htt
 @login_required
 def delete_floating_ip(request: PortalRequest, floating_ip_id: str) -> HttpResponse:
     address = request.POST.get("address") or floating_ip_id
-    return _button(
+    return button(
         request,
         lambda: _gw(request).delete_floating_ip(floating_ip_id),
         _("Floating IP %(ip)s released.") % {"ip": address},
@@ -1246,13 +1146,12 @@ def admin_create_network(request: PortalRequest) -> HttpResponse:
         network = _create_network_with_subnet(gw, form, subnet_form)
         if network is not None:
             message = _("Network %(name)s created.") % {"name": network.label}
-            return _done(request, message, reverse("network:admin-networks"))
-    return _form(
+            return done(request, message, reverse("network:admin-networks"))
+    return form_page(
         request,
         form,
         extra_forms=[subnet_form],
         title=_("Create a provider network"),
-        action=reverse("network:admin-create-network"),
         submit=_("Create network"),
         cancel=reverse("network:admin-networks"),
         fields="network/network_fields.html",

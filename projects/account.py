@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from portal.actions import form_page
 from portal.errors import Rejected
 from portal.forms import posted
 from portal.gateways import gateway
@@ -44,12 +45,11 @@ def update_password(request: PortalRequest) -> HttpResponse:
                 request, _("Your password was changed. Sign in again with the new password.")
             )
             return redirect("portal:sign-in")
-    context = {
-        "form": form,
-        "title": _("Change your password"),
-        "intro": _("After the change you are signed out everywhere and sign in again."),
-        "action": request.path,
-        "submit": _("Change password"),
-        "cancel": reverse("portal:update-preferences"),
-    }
-    return render(request, "projects/form.html", context, status=400 if form.errors else 200)
+    return form_page(
+        request,
+        form,
+        title=_("Change your password"),
+        intro=_("After the change you are signed out everywhere and sign in again."),
+        submit=_("Change password"),
+        cancel=reverse("portal:update-preferences"),
+    )

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.actions import attempt, confirm_page, done, form_page
 from portal.concurrency import concurrently
 from portal.errors import Rejected
-from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me, safe_next
 from projects.forms import (
@@ -37,44 +37,6 @@ from projects.gateway import Domain, ProjectsGateway
 # the request and the project's id. quotas/apps.py adds follow_network_defaults (the portal's
 # network quota defaults); projects/ imports no other app.
 AFTER_CREATE_PROJECT: list[Callable[[PortalRequest, str], None]] = []
-
-
-def _form_page(
-    request: PortalRequest,
-    form: PortalForm,
-    *,
-    title: str,
-    submit: str,
-    cancel: str,
-    cancel_args: tuple[str, ...] = (),
-    intro: str = "",
-) -> HttpResponse:
-    context = {
-        "form": form,
-        "title": title,
-        "action": request.path,
-        "submit": submit,
-        "cancel": reverse(cancel, args=cancel_args),
-        "intro": intro,
-    }
-    return render(request, "projects/form.html", context, status=400 if form.errors else 200)
-
-
-def _confirm_page(
-    request: PortalRequest,
-    *,
-    title: str,
-    message: str,
-    cancel: str,
-    cancel_args: tuple[str, ...] = (),
-) -> HttpResponse:
-    context = {
-        "title": title,
-        "message": message,
-        "action": request.path,
-        "cancel": reverse(cancel, args=cancel_args),
-    }
-    return render(request, "projects/confirm.html", context)
 
 
 def _enabled_flag(request: PortalRequest) -> bool:
@@ -101,21 +63,18 @@ def create_project(request: PortalRequest) -> HttpResponse:
     context = domain_context(request)
     form = ProjectForm(request.POST or None, domains=[context] if context else gw.list_domains())
     if request.method == "POST" and form.is_valid():
-        try:
-            project = gw.create_project(**form.cleaned_data)
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
+        project = attempt(form, lambda: gw.create_project(**form.cleaned_data))
+        if project is not None:
             for follow in AFTER_CREATE_PROJECT:
                 follow(request, project.id)
-            messages.success(request, _("Project %(name)s created.") % {"name": project.name})
-            return redirect("projects:show-project", project.id)
-    return _form_page(
+            message = _("Project %(name)s created.") % {"name": project.name}
+            return done(request, message, reverse("projects:show-project", args=[project.id]))
+    return form_page(
         request,
         form,
         title=_("Create a project"),
         submit=_("Create"),
-        cancel="projects:list-projects",
+        cancel=reverse("projects:list-projects"),
     )
 
 
@@ -151,24 +110,13 @@ def update_project(request: PortalRequest, project_id: str) -> HttpResponse:
     initial = {"name": project.name, "description": project.description, "enabled": project.enabled}
     form = ProjectForm(request.POST or None, domains=None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            gw.update_project(project_id, **form.changes())
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request, _("Project %(name)s saved.") % {"name": form.cleaned_data["name"]}
-            )
-            return redirect("projects:show-project", project_id)
+        saved = attempt(form, lambda: gw.update_project(project_id, **form.changes()))
+        if saved is not None:
+            message = _("Project %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            return done(request, message, reverse("projects:show-project", args=[project_id]))
     title = _("Edit project %(name)s") % {"name": project.name}
-    return _form_page(
-        request,
-        form,
-        title=title,
-        submit=_("Save"),
-        cancel="projects:show-project",
-        cancel_args=(project_id,),
-    )
+    back = reverse("projects:show-project", args=[project_id])
+    return form_page(request, form, title=title, submit=_("Save"), cancel=back)
 
 
 @require_POST
@@ -190,24 +138,21 @@ def update_project_enabled(request: PortalRequest, project_id: str) -> HttpRespo
 def delete_project(request: PortalRequest, project_id: str) -> HttpResponse:
     gw = gateway(request, ProjectsGateway)
     project = gw.get_project(project_id)
-    if request.method == "POST":
-        try:
-            gw.delete_project(project_id)
-        except Rejected as exc:
-            messages.error(request, exc.message)
-            return redirect("projects:show-project", project_id)
-        messages.success(request, _("Project %(name)s deleted.") % {"name": project.name})
-        return redirect("projects:list-projects")
-    message = _(
-        "Delete project %(name)s? Its members lose access. Resources still in it (instances, "
-        "volumes, networks) are not deleted and can no longer be managed from the portal."
-    ) % {"name": project.name}
-    return _confirm_page(
+    back = reverse("projects:show-project", args=[project_id])
+    return confirm_page(
         request,
         title=_("Delete project %(name)s") % {"name": project.name},
-        message=message,
-        cancel="projects:show-project",
-        cancel_args=(project_id,),
+        intro=_(
+            "Delete project %(name)s? Its members lose access. Resources still in it (instances, "
+            "volumes, networks) are not deleted and can no longer be managed from the portal."
+        )
+        % {"name": project.name},
+        submit=_("Delete"),
+        cancel=back,
+        perform=lambda: gw.delete_project(project_id),
+        done_message=_("Project %(name)s deleted.") % {"name": project.name},
+        then=reverse("projects:list-projects"),
+        on_refusal=back,
     )
 
 
@@ -285,25 +230,24 @@ def create_user(request: PortalRequest) -> HttpResponse:
     form = UserForm(request.POST or None, domains=domains, projects=projects, roles=roles)
     if request.method == "POST" and form.is_valid():
         data: dict[str, Any] = form.cleaned_data
-        try:
-            user = gw.create_user(
+        user = attempt(
+            form,
+            lambda: gw.create_user(
                 name=data["name"],
                 email=data["email"],
                 password=data["password"],
                 domain_id=data["domain_id"],
                 default_project_id=data["default_project_id"],
                 enabled=data["enabled"],
-            )
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
+            ),
+        )
+        if user is not None:
             if data["role_id"]:
                 gw.assign_project_role_to_user(data["default_project_id"], user.id, data["role_id"])
-            messages.success(request, _("User %(name)s created.") % {"name": user.name})
-            return redirect("projects:list-users")
-    return _form_page(
-        request, form, title=_("Create a user"), submit=_("Create"), cancel="projects:list-users"
-    )
+            message = _("User %(name)s created.") % {"name": user.name}
+            return done(request, message, reverse("projects:list-users"))
+    title, back = _("Create a user"), reverse("projects:list-users")
+    return form_page(request, form, title=title, submit=_("Create"), cancel=back)
 
 
 @require_http_methods(["GET", "POST"])
@@ -319,17 +263,14 @@ def update_user(request: PortalRequest, user_id: str) -> HttpResponse:
     }
     form = UserEditForm(request.POST or None, projects=projects, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            gw.update_user(user_id, **form.changes())
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request, _("User %(name)s saved.") % {"name": form.cleaned_data["name"]}
-            )
-            return redirect("projects:list-users")
+        saved = attempt(form, lambda: gw.update_user(user_id, **form.changes()))
+        if saved is not None:
+            message = _("User %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            return done(request, message, reverse("projects:list-users"))
     title = _("Edit user %(name)s") % {"name": user.name}
-    return _form_page(request, form, title=title, submit=_("Save"), cancel="projects:list-users")
+    return form_page(
+        request, form, title=title, submit=_("Save"), cancel=reverse("projects:list-users")
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -339,17 +280,13 @@ def update_user_password(request: PortalRequest, user_id: str) -> HttpResponse:
     user = gw.get_user(user_id)
     form = PasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            gw.update_user(user_id, password=form.cleaned_data["password"])
-        except Rejected as exc:
-            form.add_error("password", exc.message)
-        else:
-            messages.success(request, _("Password of %(name)s changed.") % {"name": user.name})
-            return redirect("projects:list-users")
+        password = form.cleaned_data["password"]
+        if attempt(form, lambda: gw.update_user(user_id, password=password), "password"):
+            message = _("Password of %(name)s changed.") % {"name": user.name}
+            return done(request, message, reverse("projects:list-users"))
     title = _("Change the password of %(name)s") % {"name": user.name}
-    return _form_page(
-        request, form, title=title, submit=_("Change password"), cancel="projects:list-users"
-    )
+    back = reverse("projects:list-users")
+    return form_page(request, form, title=title, submit=_("Change password"), cancel=back)
 
 
 @require_POST
@@ -377,22 +314,18 @@ def delete_user(request: PortalRequest, user_id: str) -> HttpResponse:
     if user_id == me(request).user_id:
         messages.error(request, _("You cannot delete yourself."))
         return redirect("projects:list-users")
-    if request.method == "POST":
-        try:
-            gw.delete_user(user_id)
-        except Rejected as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("User %(name)s deleted.") % {"name": user.name})
-        return redirect("projects:list-users")
-    message = _("Delete user %(name)s? They can no longer sign in; their roles are removed.") % {
-        "name": user.name
-    }
-    return _confirm_page(
+    back = reverse("projects:list-users")
+    return confirm_page(
         request,
         title=_("Delete user %(name)s") % {"name": user.name},
-        message=message,
-        cancel="projects:list-users",
+        intro=_("Delete user %(name)s? They can no longer sign in; their roles are removed.")
+        % {"name": user.name},
+        submit=_("Delete"),
+        cancel=back,
+        perform=lambda: gw.delete_user(user_id),
+        done_message=_("User %(name)s deleted.") % {"name": user.name},
+        then=back,
+        on_refusal=back,
     )
 
 
@@ -412,16 +345,12 @@ def create_group(request: PortalRequest) -> HttpResponse:
     gw = gateway(request, ProjectsGateway)
     form = GroupForm(request.POST or None, domains=gw.list_domains())
     if request.method == "POST" and form.is_valid():
-        try:
-            group = gw.create_group(**form.cleaned_data)
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Group %(name)s created.") % {"name": group.name})
-            return redirect("projects:show-group", group.id)
-    return _form_page(
-        request, form, title=_("Create a group"), submit=_("Create"), cancel="projects:list-groups"
-    )
+        group = attempt(form, lambda: gw.create_group(**form.cleaned_data))
+        if group is not None:
+            message = _("Group %(name)s created.") % {"name": group.name}
+            return done(request, message, reverse("projects:show-group", args=[group.id]))
+    title, back = _("Create a group"), reverse("projects:list-groups")
+    return form_page(request, form, title=title, submit=_("Create"), cancel=back)
 
 
 @require_GET
@@ -445,25 +374,14 @@ def update_group(request: PortalRequest, group_id: str) -> HttpResponse:
     group = gw.get_group(group_id)
     initial = {"name": group.name, "description": group.description}
     form = GroupForm(request.POST or None, domains=None, initial=initial)
+    back = reverse("projects:show-group", args=[group_id])
     if request.method == "POST" and form.is_valid():
-        try:
-            gw.update_group(group_id, **form.cleaned_data)
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request, _("Group %(name)s saved.") % {"name": form.cleaned_data["name"]}
-            )
-            return redirect("projects:show-group", group_id)
+        saved = attempt(form, lambda: gw.update_group(group_id, **form.cleaned_data))
+        if saved is not None:
+            message = _("Group %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            return done(request, message, back)
     title = _("Edit group %(name)s") % {"name": group.name}
-    return _form_page(
-        request,
-        form,
-        title=title,
-        submit=_("Save"),
-        cancel="projects:show-group",
-        cancel_args=(group_id,),
-    )
+    return form_page(request, form, title=title, submit=_("Save"), cancel=back)
 
 
 def _membership(request: PortalRequest, group_id: str, add: bool) -> HttpResponse:
@@ -503,23 +421,18 @@ def remove_user_from_group(request: PortalRequest, group_id: str) -> HttpRespons
 def delete_group(request: PortalRequest, group_id: str) -> HttpResponse:
     gw = gateway(request, ProjectsGateway)
     group = gw.get_group(group_id)
-    if request.method == "POST":
-        try:
-            gw.delete_group(group_id)
-        except Rejected as exc:
-            messages.error(request, exc.message)
-            return redirect("projects:show-group", group_id)
-        messages.success(request, _("Group %(name)s deleted.") % {"name": group.name})
-        return redirect("projects:list-groups")
-    message = _("Delete group %(name)s? Its members lose the roles they had through it.") % {
-        "name": group.name
-    }
-    return _confirm_page(
+    back = reverse("projects:show-group", args=[group_id])
+    return confirm_page(
         request,
         title=_("Delete group %(name)s") % {"name": group.name},
-        message=message,
-        cancel="projects:show-group",
-        cancel_args=(group_id,),
+        intro=_("Delete group %(name)s? Its members lose the roles they had through it.")
+        % {"name": group.name},
+        submit=_("Delete"),
+        cancel=back,
+        perform=lambda: gw.delete_group(group_id),
+        done_message=_("Group %(name)s deleted.") % {"name": group.name},
+        then=reverse("projects:list-groups"),
+        on_refusal=back,
     )
 
 
@@ -538,16 +451,13 @@ def list_roles(request: PortalRequest) -> HttpResponse:
 def create_role(request: PortalRequest) -> HttpResponse:
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            role = gateway(request, ProjectsGateway).create_role(name=form.cleaned_data["name"])
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Role %(name)s created.") % {"name": role.name})
-            return redirect("projects:list-roles")
-    return _form_page(
-        request, form, title=_("Create a role"), submit=_("Create"), cancel="projects:list-roles"
-    )
+        gw = gateway(request, ProjectsGateway)
+        role = attempt(form, lambda: gw.create_role(name=form.cleaned_data["name"]))
+        if role is not None:
+            message = _("Role %(name)s created.") % {"name": role.name}
+            return done(request, message, reverse("projects:list-roles"))
+    title, back = _("Create a role"), reverse("projects:list-roles")
+    return form_page(request, form, title=title, submit=_("Create"), cancel=back)
 
 
 @require_http_methods(["GET", "POST"])
@@ -558,22 +468,18 @@ def delete_role(request: PortalRequest, role_id: str) -> HttpResponse:
     if role is None:
         messages.error(request, _("That role no longer exists."))
         return redirect("projects:list-roles")
-    if request.method == "POST":
-        try:
-            gw.delete_role(role_id)
-        except Rejected as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Role %(name)s deleted.") % {"name": role.name})
-        return redirect("projects:list-roles")
-    message = _("Delete role %(name)s? Everyone who holds it, anywhere, loses it.") % {
-        "name": role.name
-    }
-    return _confirm_page(
+    back = reverse("projects:list-roles")
+    return confirm_page(
         request,
         title=_("Delete role %(name)s") % {"name": role.name},
-        message=message,
-        cancel="projects:list-roles",
+        intro=_("Delete role %(name)s? Everyone who holds it, anywhere, loses it.")
+        % {"name": role.name},
+        submit=_("Delete"),
+        cancel=back,
+        perform=lambda: gw.delete_role(role_id),
+        done_message=_("Role %(name)s deleted.") % {"name": role.name},
+        then=back,
+        on_refusal=back,
     )
 
 
@@ -602,20 +508,13 @@ def list_domains(request: PortalRequest) -> HttpResponse:
 def create_domain(request: PortalRequest) -> HttpResponse:
     form = DomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            domain = gateway(request, ProjectsGateway).create_domain(**form.cleaned_data)
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Domain %(name)s created.") % {"name": domain.name})
-            return redirect("projects:list-domains")
-    return _form_page(
-        request,
-        form,
-        title=_("Create a domain"),
-        submit=_("Create"),
-        cancel="projects:list-domains",
-    )
+        gw = gateway(request, ProjectsGateway)
+        domain = attempt(form, lambda: gw.create_domain(**form.cleaned_data))
+        if domain is not None:
+            message = _("Domain %(name)s created.") % {"name": domain.name}
+            return done(request, message, reverse("projects:list-domains"))
+    title, back = _("Create a domain"), reverse("projects:list-domains")
+    return form_page(request, form, title=title, submit=_("Create"), cancel=back)
 
 
 @require_POST
@@ -637,24 +536,24 @@ def update_domain_enabled(request: PortalRequest, domain_id: str) -> HttpRespons
 def delete_domain(request: PortalRequest, domain_id: str) -> HttpResponse:
     gw = gateway(request, ProjectsGateway)
     domain = gw.get_domain(domain_id)
-    if request.method == "POST":
-        try:
-            gw.delete_domain(domain_id)  # Keystone refuses an enabled domain, in its own words
-        except Rejected as exc:
-            messages.error(request, exc.message)
-            return redirect("projects:list-domains")
+
+    def perform() -> None:
+        gw.delete_domain(domain_id)  # Keystone refuses an enabled domain, in its own words
         if (context := domain_context(request)) and context.id == domain_id:
             del request.session[SESSION_DOMAIN_CONTEXT]
-        messages.success(request, _("Domain %(name)s deleted.") % {"name": domain.name})
-        return redirect("projects:list-domains")
-    message = _(
-        "Delete domain %(name)s? Keystone deletes its projects, users and groups with it."
-    ) % {"name": domain.name}
-    return _confirm_page(
+
+    back = reverse("projects:list-domains")
+    return confirm_page(
         request,
         title=_("Delete domain %(name)s") % {"name": domain.name},
-        message=message,
-        cancel="projects:list-domains",
+        intro=_("Delete domain %(name)s? Keystone deletes its projects, users and groups with it.")
+        % {"name": domain.name},
+        submit=_("Delete"),
+        cancel=back,
+        perform=perform,
+        done_message=_("Domain %(name)s deleted.") % {"name": domain.name},
+        then=back,
+        on_refusal=back,
     )
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import cloud
-from portal.errors import Rejected
+from portal.actions import attempt, confirm_page, form_page
 from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me
 from portal.models import Operation
@@ -102,19 +102,19 @@ def create_app_credential(request: PortalRequest) -> HttpResponse:
     identity = me(request)
     form = AppCredentialForm(request.POST or None, roles=identity.roles)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            created = gateway(request, ProjectsGateway).create_application_credential(
+        data, gw = form.cleaned_data, gateway(request, ProjectsGateway)
+        created = attempt(
+            form,
+            lambda: gw.create_application_credential(
                 identity.user_id,
                 name=data["name"],
                 description=data["description"],
                 expires_at=data["expires_at"],
                 roles=data["roles"],
                 unrestricted=data["unrestricted"],
-            )
-        except Rejected as exc:
-            form.add_error(None, exc.message)
-        else:
+            ),
+        )
+        if created is not None:
             # The secret is shown this once: not stored, not cached, never redirected to.
             auth = {
                 "application_credential_id": created.credential.id,
@@ -125,19 +125,18 @@ def create_app_credential(request: PortalRequest) -> HttpResponse:
             response = render(request, "projects/app_credential_created.html", context)
             response["Cache-Control"] = "no-store"
             return response
-    context = {
-        "form": form,
-        "title": _("Create an application credential"),
-        "action": request.path,
-        "submit": _("Create"),
-        "cancel": reverse("projects:list-app-credentials"),
-        "intro": _(
+    return form_page(
+        request,
+        form,
+        title=_("Create an application credential"),
+        submit=_("Create"),
+        cancel=reverse("projects:list-app-credentials"),
+        intro=_(
             "An application credential lets a script or tool act as you in project "
             "%(project)s, without your password."
         )
         % {"project": identity.project_name},
-    }
-    return render(request, "projects/form.html", context, status=400 if form.errors else 200)
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -156,21 +155,18 @@ def delete_app_credential(request: PortalRequest, credential_id: str) -> HttpRes
             },
             status=404,
         )
-    if request.method == "POST":
-        gw.delete_application_credential(identity.user_id, credential_id)
-        messages.success(
-            request,
-            _("Application credential %(name)s deleted.") % {"name": found[credential_id].name},
-        )
-        return redirect("projects:list-app-credentials")
-    context = {
-        "title": _("Delete application credential"),
-        "message": _(
+    name, back = found[credential_id].name, reverse("projects:list-app-credentials")
+    return confirm_page(
+        request,
+        title=_("Delete application credential"),
+        intro=_(
             "Delete the application credential %(name)s? Anything that signs in with it stops "
             "working."
         )
-        % {"name": found[credential_id].name},
-        "action": request.path,
-        "cancel": reverse("projects:list-app-credentials"),
-    }
-    return render(request, "projects/confirm.html", context)
+        % {"name": name},
+        submit=_("Delete"),
+        cancel=back,
+        perform=lambda: gw.delete_application_credential(identity.user_id, credential_id),
+        done_message=_("Application credential %(name)s deleted.") % {"name": name},
+        then=back,
+    )

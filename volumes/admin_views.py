@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.actions import confirm_page, form_action
 from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
 from portal.forms import PortalForm
@@ -29,8 +30,6 @@ from portal.identity import PortalRequest, admin_required
 from volumes import forms as f
 from volumes.gateway import QosSpec, VolumeType
 from volumes.views import (
-    _confirm,
-    _form_page,
     _gw,
     _optional,
     _poll,
@@ -118,21 +117,20 @@ def reset_volume_status(request: PortalRequest, volume_id: str) -> HttpResponse:
     volume = gw.get_volume(volume_id)
     form = f.ResetVolumeStatusForm(_posted(request), initial={"status": "available"})
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         gw.reset_volume_status(volume.id, data["status"], data["attach_status"])
-        messages.success(
-            request,
-            _("The status of %(name)s is now %(status)s.")
-            % {"name": volume.label, "status": data["status"]},
+        now = {"name": volume.label, "status": data["status"]}
+        return _("The status of %(name)s is now %(status)s.") % now, reverse(
+            "volumes:admin-volumes"
         )
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Reset the status of %(name)s") % {"name": volume.label},
         submit=_("Reset status"),
         cancel=reverse("volumes:admin-volumes"),
-        perform=perform,
         intro=_(
             "Now: %(status)s. Only Cinder's record changes: nothing is done on the storage or "
             "on the instance, so set the status the volume is really in."
@@ -172,20 +170,19 @@ def create_volume_type(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
     form = f.CreateVolumeTypeForm(_posted(request))
 
-    def perform(data: dict[str, Any]) -> str:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         made: VolumeType = gw.create_volume_type(
             data["name"], data["description"], data["is_public"], data["extra_specs"]
         )
-        messages.success(request, _("Volume type %(name)s created.") % {"name": made.name})
-        return _type_url(made.id)
+        return _("Volume type %(name)s created.") % {"name": made.name}, _type_url(made.id)
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Create a volume type"),
         submit=_("Create volume type"),
         cancel=reverse("volumes:admin-volume-types"),
-        perform=perform,
         intro=_("A private type is used only by the projects given access on its page."),
     )
 
@@ -275,14 +272,14 @@ def remove_volume_type_access(request: PortalRequest, type_id: str) -> HttpRespo
 def delete_volume_type(request: PortalRequest, type_id: str) -> HttpResponse:
     gw = _gw(request)
     volume_type = gw.get_volume_type(type_id)
-    return _confirm(
+    return confirm_page(
         request,
         title=_("Delete volume type %(name)s?") % {"name": volume_type.name},
         intro=_("Cinder refuses while a volume has this type, and for the default type."),
         submit=_("Delete volume type"),
         cancel=_type_url(volume_type.id),
         perform=lambda: gw.delete_volume_type(volume_type.id),
-        done=_("Volume type %(name)s deleted.") % {"name": volume_type.name},
+        done_message=_("Volume type %(name)s deleted.") % {"name": volume_type.name},
         then=reverse("volumes:admin-volume-types"),
     )
 
@@ -314,18 +311,17 @@ def create_qos_spec(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
     form = f.CreateQosSpecForm(_posted(request))
 
-    def perform(data: dict[str, Any]) -> str:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         made: QosSpec = gw.create_qos_spec(data["name"], data["consumer"], data["specs"])
-        messages.success(request, _("QoS spec %(name)s created.") % {"name": made.name})
-        return _qos_url()
+        return _("QoS spec %(name)s created.") % {"name": made.name}, _qos_url()
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Create a QoS spec"),
         submit=_("Create QoS spec"),
         cancel=_qos_url(),
-        perform=perform,
     )
 
 
@@ -363,14 +359,14 @@ def disassociate_qos_spec(request: PortalRequest, qos_id: str) -> HttpResponse:
 def delete_qos_spec(request: PortalRequest, qos_id: str) -> HttpResponse:
     gw = _gw(request)
     spec = gw.get_qos_spec(qos_id)
-    return _confirm(
+    return confirm_page(
         request,
         title=_("Delete QoS spec %(name)s?") % {"name": spec.name},
         intro=_("Cinder refuses while a volume type is associated with it."),
         submit=_("Delete QoS spec"),
         cancel=_qos_url(),
         perform=lambda: gw.delete_qos_spec(spec.id),
-        done=_("QoS spec %(name)s deleted.") % {"name": spec.name},
+        done_message=_("QoS spec %(name)s deleted.") % {"name": spec.name},
         then=_qos_url(),
     )
 

@@ -17,13 +17,12 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.actions import attempt, confirm_page, form_action, form_page
 from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
-from portal.forms import PortalForm
 from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me
 from portal.preferences import page_size
@@ -86,63 +85,6 @@ def paged(request: PortalRequest, rows: list[T]) -> tuple[list[T], dict[str, Any
         "prev_url": link(page.previous_page_number()) if page.has_previous() else "",
         "next_url": link(page.next_page_number()) if page.has_next() else "",
     }
-
-
-def _form_page(
-    request: PortalRequest,
-    form: PortalForm,
-    *,
-    title: str | Promise,
-    submit: str | Promise,
-    cancel: str,
-    perform: Callable[[dict[str, Any]], str | None],
-    intro: str | Promise = "",
-    aside: Any = None,
-) -> HttpResponse:
-    """Validate, call Cinder, say what happened and go on (perform returns where to), or show
-    the form again with Cinder's reason."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            where = perform(form.cleaned_data)
-        except (Rejected, NotFound) as exc:
-            form.add_error(None, str(exc))
-        else:
-            return redirect(where or cancel)
-    return _show_form(
-        request, form, title=title, submit=submit, cancel_url=cancel, intro=intro, aside=aside
-    )
-
-
-def _show_form(request: PortalRequest, form: PortalForm, **context: Any) -> HttpResponse:
-    context["form"] = form
-    return render(request, "volumes/form.html", context, status=400 if form.errors else 200)
-
-
-def _confirm(
-    request: PortalRequest,
-    *,
-    title: str,
-    intro: str | Promise,
-    submit: str | Promise,
-    cancel: str,
-    perform: Callable[[], object],
-    done: str,
-    then: str,
-) -> HttpResponse:
-    """A delete: GET asks, POST does it; a refusal comes back on the same page in Cinder's
-    words (a volume with snapshots, an attached volume...)."""
-    error = ""
-    if request.method == "POST":
-        try:
-            perform()
-        except (Rejected, NotFound) as exc:
-            error = str(exc)
-        else:
-            messages.success(request, done)
-            return redirect(then)
-    context = {"title": title, "intro": intro, "submit": submit, "cancel_url": cancel}
-    context["error"] = error
-    return render(request, "volumes/confirm.html", context, status=400 if error else 200)
 
 
 def _volume_url(volume_id: str) -> str:
@@ -249,19 +191,19 @@ def create_volume(request: PortalRequest) -> HttpResponse:
         initial=_source_initial(request),
     )
 
-    def perform(data: dict[str, Any]) -> str:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         volume = gw.create_volume(form.spec())
-        messages.success(request, _("Creating volume %(name)s.") % {"name": volume.label})
-        return _volume_url(volume.id)
+        return _("Creating volume %(name)s.") % {"name": volume.label}, _volume_url(volume.id)
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Create a volume"),
         submit=_("Create volume"),
         cancel=reverse("volumes:list-volumes"),
-        perform=perform,
-        aside=limits,
+        aside="volumes/quota_aside.html",
+        limits=limits,
     )
 
 
@@ -282,19 +224,19 @@ def update_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
     initial["bootable"] = volume.is_bootable
     form = f.UpdateVolumeForm(_posted(request), initial=initial)
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         gw.update_volume(volume.id, data["name"], data["description"])
         if data["bootable"] != volume.is_bootable:  # a separate action (os-set_bootable)
             gw.set_volume_bootable_status(volume.id, data["bootable"])
-        messages.success(request, _("Volume updated."))
+        return _("Volume updated."), _volume_url(volume.id)
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Edit volume %(name)s") % {"name": volume.label},
         submit=_("Save"),
         cancel=_volume_url(volume.id),
-        perform=perform,
     )
 
 
@@ -305,17 +247,19 @@ def extend_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
     volume = gw.get_volume(volume_id)
     form = f.ExtendVolumeForm(_posted(request), volume=volume)
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         gw.extend_volume(volume.id, data["size"])
-        messages.success(request, _("Extending the volume to %(gb)d GiB.") % {"gb": data["size"]})
+        return _("Extending the volume to %(gb)d GiB.") % {"gb": data["size"]}, _volume_url(
+            volume.id
+        )
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Extend volume %(name)s") % {"name": volume.label},
         submit=_("Extend volume"),
         cancel=_volume_url(volume.id),
-        perform=perform,
     )
 
 
@@ -326,17 +270,17 @@ def retype_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
     volume, types = concurrently(lambda: gw.get_volume(volume_id), gw.list_volume_types)
     form = f.RetypeVolumeForm(_posted(request), volume=volume, types=types)
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         gw.retype_volume(volume.id, data["volume_type"], data["migration_policy"])
-        messages.success(request, _("Changing the volume's type."))
+        return _("Changing the volume's type."), _volume_url(volume.id)
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Change the type of %(name)s") % {"name": volume.label},
         submit=_("Change type"),
         cancel=_volume_url(volume.id),
-        perform=perform,
         intro=_("Now: %(type)s.") % {"type": volume.volume_type or "—"},
     )
 
@@ -348,22 +292,21 @@ def upload_volume_to_image(request: PortalRequest, volume_id: str) -> HttpRespon
     volume = gw.get_volume(volume_id)
     form = f.UploadVolumeToImageForm(_posted(request), initial={"image_name": volume.name})
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         # force: Cinder copies an in-use volume only when told to (its data may be changing).
         gw.upload_volume_to_image(
             volume.id, data["image_name"], data["disk_format"], volume.status == "in-use"
         )
-        messages.success(
-            request, _("Copying the volume to image %(name)s.") % {"name": data["image_name"]}
-        )
+        message = _("Copying the volume to image %(name)s.") % {"name": data["image_name"]}
+        return message, _volume_url(volume.id)
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Upload %(name)s to an image") % {"name": volume.label},
         submit=_("Upload to image"),
         cancel=_volume_url(volume.id),
-        perform=perform,
     )
 
 
@@ -375,17 +318,17 @@ def attach_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
     volume, servers = concurrently(lambda: gw.get_volume(volume_id), gw.list_attachable_servers)
     form = f.ServerChoiceForm(_posted(request), servers=servers)
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         gw.attach_volume(volume.id, data["server"])
-        messages.success(request, _("Attaching the volume."))
+        return _("Attaching the volume."), _volume_url(volume.id)
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Attach %(name)s to an instance") % {"name": volume.label},
         submit=_("Attach volume"),
         cancel=_volume_url(volume.id),
-        perform=perform,
     )
 
 
@@ -397,17 +340,17 @@ def detach_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
     servers = {a.server_id: (names or {}).get(a.server_id, a.server_id) for a in volume.attachments}
     form = f.ServerChoiceForm(_posted(request), servers=servers)
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         gw.detach_volume(volume.id, data["server"])
-        messages.success(request, _("Detaching the volume."))
+        return _("Detaching the volume."), _volume_url(volume.id)
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Detach %(name)s") % {"name": volume.label},
         submit=_("Detach volume"),
         cancel=_volume_url(volume.id),
-        perform=perform,
     )
 
 
@@ -416,14 +359,14 @@ def detach_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
 def delete_volume(request: PortalRequest, volume_id: str) -> HttpResponse:
     gw = _gw(request)
     volume = gw.get_volume(volume_id)
-    return _confirm(
+    return confirm_page(
         request,
         title=_("Delete volume %(name)s?") % {"name": volume.label},
         intro=_("The volume and its data are deleted. This cannot be undone."),
         submit=_("Delete volume"),
         cancel=_volume_url(volume.id),
         perform=lambda: gw.delete_volume(volume.id),
-        done=_("Deleting volume %(name)s.") % {"name": volume.label},
+        done_message=_("Deleting volume %(name)s.") % {"name": volume.label},
         then=reverse("volumes:list-volumes"),
     )
 
@@ -478,20 +421,20 @@ def create_snapshot(request: PortalRequest, volume_id: str) -> HttpResponse:
     volume = gw.get_volume(volume_id)
     form = f.CreateSnapshotForm(_posted(request))
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         # force: Cinder snapshots an in-use volume only when told to.
         made: Snapshot = gw.create_snapshot(
             volume.id, data["name"], data["description"], volume.status == "in-use"
         )
-        messages.success(request, _("Creating snapshot %(name)s.") % {"name": made.label})
+        return _("Creating snapshot %(name)s.") % {"name": made.label}, _volume_url(volume.id)
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Snapshot volume %(name)s") % {"name": volume.label},
         submit=_("Create snapshot"),
         cancel=_volume_url(volume.id),
-        perform=perform,
     )
 
 
@@ -503,17 +446,17 @@ def update_snapshot(request: PortalRequest, snapshot_id: str) -> HttpResponse:
     initial = {"name": snapshot.name, "description": snapshot.description}
     form = f.UpdateSnapshotForm(_posted(request), initial=initial)
 
-    def perform(data: dict[str, Any]) -> None:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         gw.update_snapshot(snapshot.id, data["name"], data["description"])
-        messages.success(request, _("Snapshot updated."))
+        return _("Snapshot updated."), reverse("volumes:list-snapshots")
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Edit snapshot %(name)s") % {"name": snapshot.label},
         submit=_("Save"),
         cancel=reverse("volumes:list-snapshots"),
-        perform=perform,
     )
 
 
@@ -522,14 +465,14 @@ def update_snapshot(request: PortalRequest, snapshot_id: str) -> HttpResponse:
 def delete_snapshot(request: PortalRequest, snapshot_id: str) -> HttpResponse:
     gw = _gw(request)
     snapshot = gw.get_snapshot(snapshot_id)
-    return _confirm(
+    return confirm_page(
         request,
         title=_("Delete snapshot %(name)s?") % {"name": snapshot.label},
         intro=_("Volumes made from it keep their data."),
         submit=_("Delete snapshot"),
         cancel=reverse("volumes:list-snapshots"),
         perform=lambda: gw.delete_snapshot(snapshot.id),
-        done=_("Deleting snapshot %(name)s.") % {"name": snapshot.label},
+        done_message=_("Deleting snapshot %(name)s.") % {"name": snapshot.label},
         then=_volume_url(snapshot.volume_id),
     )
 
@@ -561,7 +504,7 @@ def create_backup(request: PortalRequest, volume_id: str) -> HttpResponse:
     volume = gw.get_volume(volume_id)
     form = f.CreateBackupForm(_posted(request))
 
-    def perform(data: dict[str, Any]) -> str:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         # force: Cinder backs up an in-use volume only when told to.
         made: Backup = gw.create_backup(
             volume.id,
@@ -570,16 +513,17 @@ def create_backup(request: PortalRequest, volume_id: str) -> HttpResponse:
             data["incremental"],
             volume.status == "in-use",
         )
-        messages.success(request, _("Creating backup %(name)s.") % {"name": made.label})
-        return reverse("volumes:list-backups")
+        return _("Creating backup %(name)s.") % {"name": made.label}, reverse(
+            "volumes:list-backups"
+        )
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Back up volume %(name)s") % {"name": volume.label},
         submit=_("Create backup"),
         cancel=_volume_url(volume.id),
-        perform=perform,
     )
 
 
@@ -590,19 +534,20 @@ def restore_backup(request: PortalRequest, backup_id: str) -> HttpResponse:
     backup, volumes = concurrently(lambda: gw.get_backup(backup_id), gw.list_volumes)
     form = f.RestoreBackupForm(_posted(request), backup=backup, volumes=volumes)
 
-    def perform(data: dict[str, Any]) -> str:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         existing = data["volume"] if data["target"] == "existing" else ""
         volume_id = gw.restore_backup(backup.id, volume_id=existing, name=data["name"])
-        messages.success(request, _("Restoring backup %(name)s.") % {"name": backup.label})
-        return _volume_url(volume_id) if volume_id else reverse("volumes:list-backups")
+        return _("Restoring backup %(name)s.") % {"name": backup.label}, _volume_url(
+            volume_id
+        ) if volume_id else reverse("volumes:list-backups")
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Restore backup %(name)s") % {"name": backup.label},
         submit=_("Restore backup"),
         cancel=reverse("volumes:list-backups"),
-        perform=perform,
         intro=_("Restoring onto an existing volume replaces all of its data."),
     )
 
@@ -612,14 +557,14 @@ def restore_backup(request: PortalRequest, backup_id: str) -> HttpResponse:
 def delete_backup(request: PortalRequest, backup_id: str) -> HttpResponse:
     gw = _gw(request)
     backup = gw.get_backup(backup_id)
-    return _confirm(
+    return confirm_page(
         request,
         title=_("Delete backup %(name)s?") % {"name": backup.label},
         intro=_("The backup's data is deleted. This cannot be undone."),
         submit=_("Delete backup"),
         cancel=reverse("volumes:list-backups"),
         perform=lambda: gw.delete_backup(backup.id),
-        done=_("Deleting backup %(name)s.") % {"name": backup.label},
+        done_message=_("Deleting backup %(name)s.") % {"name": backup.label},
         then=reverse("volumes:list-backups"),
     )
 
@@ -651,22 +596,19 @@ def create_transfer(request: PortalRequest, volume_id: str) -> HttpResponse:
     volume = gw.get_volume(volume_id)
     form = f.CreateTransferForm(_posted(request), initial={"name": volume.name})
     if request.method == "POST" and form.is_valid():
-        try:
-            transfer = gw.create_transfer(volume.id, form.cleaned_data["name"])
-        except (Rejected, NotFound) as exc:
-            form.add_error(None, str(exc))
-        else:
+        transfer = attempt(form, lambda: gw.create_transfer(volume.id, form.cleaned_data["name"]))
+        if transfer is not None:
             response = render(
                 request, "volumes/transfer_created.html", {"transfer": transfer, "volume": volume}
             )
             response["Cache-Control"] = "no-store"
             return response
-    return _show_form(
+    return form_page(
         request,
         form,
         title=_("Transfer volume %(name)s to another project") % {"name": volume.label},
         submit=_("Create transfer"),
-        cancel_url=_volume_url(volume.id),
+        cancel=_volume_url(volume.id),
         intro=_("The other project accepts it with the transfer ID and the key shown next."),
     )
 
@@ -677,18 +619,19 @@ def accept_transfer(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
     form = f.AcceptTransferForm(_posted(request))
 
-    def perform(data: dict[str, Any]) -> str:
+    def perform(data: dict[str, Any]) -> tuple[str, str]:
         volume_id = gw.accept_transfer(data["transfer_id"], data["auth_key"])
-        messages.success(request, _("The volume now belongs to this project."))
-        return _volume_url(volume_id) if volume_id else reverse("volumes:list-volumes")
+        return _("The volume now belongs to this project."), _volume_url(
+            volume_id
+        ) if volume_id else reverse("volumes:list-volumes")
 
-    return _form_page(
+    return form_action(
         request,
         form,
+        perform,
         title=_("Accept a volume transfer"),
         submit=_("Accept transfer"),
         cancel=reverse("volumes:list-transfers"),
-        perform=perform,
     )
 
 
@@ -697,13 +640,13 @@ def accept_transfer(request: PortalRequest) -> HttpResponse:
 def delete_transfer(request: PortalRequest, transfer_id: str) -> HttpResponse:
     gw = _gw(request)
     transfer = gw.get_transfer(transfer_id)
-    return _confirm(
+    return confirm_page(
         request,
         title=_("Cancel transfer %(name)s?") % {"name": transfer.name or transfer.id},
         intro=_("The volume stays in this project; the key no longer works."),
         submit=_("Cancel transfer"),
         cancel=reverse("volumes:list-transfers"),
         perform=lambda: gw.delete_transfer(transfer.id),
-        done=_("Transfer cancelled."),
+        done_message=_("Transfer cancelled."),
         then=reverse("volumes:list-transfers"),
     )

@@ -347,7 +347,7 @@ def test_bulk_stop_reports_each_refusal(member_client: Client, fake: FakeCompute
         {"action": "stop_server", "server_id": [on.id, off.id]},
         headers=HTMX,
     )
-    assert "servers-changed" in response.headers["HX-Trigger"]
+    assert "sd:changed" in response.headers["HX-Trigger"]
     html = messages_of(response.content.decode())
     assert "Shutting off 1 instance." in html
     assert f"Shut off refused for {off.id}: Cannot 'stop' instance" in html

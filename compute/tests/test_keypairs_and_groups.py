@@ -61,7 +61,7 @@ def test_import_from_the_modal_closes_it_and_refreshes(
         "/compute/keypairs/import/", {"name": "m", "public_key": key}, headers=HTMX
     )
     trigger = response.headers["HX-Trigger"]
-    assert "keypairs-changed" in trigger and "sd:close-modal" in trigger
+    assert "sd:changed" in trigger and "sd:close-modal" in trigger
     assert "Key pair m imported." in response.content.decode()
 
 

@@ -155,7 +155,7 @@ def test_modal_create_closes_the_modal_and_refreshes_the_list(
         "/network/networks/create/", {**network_form(), "stay": "1"}, headers=HTMX
     )
     assert response.status_code == 200
-    assert json.loads(response["HX-Trigger"]) == {"sd:close-modal": None, "network-changed": None}
+    assert json.loads(response["HX-Trigger"]) == {"sd:close-modal": None, "sd:changed": None}
     assert 'hx-swap-oob="beforeend"' in response.content.decode()
     assert "Network web created." in response.content.decode()
     body = member_client.get("/network/networks/", headers=HTMX).content.decode()

@@ -55,7 +55,8 @@ from portal.refs import Image
 T = TypeVar("T")
 LOG_LENGTHS = (35, 100, 500)
 AWAIT_SECONDS = 60  # how long a row watches for a status change that has no task state
-KEPT_SECONDS = 30  # the instances page's image names and quota (portal/kept.py)
+IMAGES_KEPT_SECONDS = 30  # the instances page's image names (portal/kept.py)
+QUOTA_KEPT_SECONDS = 2  # and its quota: the warm list's freshness bound
 TAB_LABELS = (
     ("overview", gettext_lazy("Overview")),
     ("log", gettext_lazy("Log")),
@@ -200,8 +201,12 @@ def list_servers(request: PortalRequest) -> HttpResponse:
     stamp = portal_changes(identity)
     servers, images, limits = concurrently(
         lambda: warm.warm_servers(gw, scope),
-        lambda: kept(identity, "compute:images", _optional(gw.list_images), KEPT_SECONDS, stamp),
-        lambda: kept(identity, "compute:limits", _optional(gw.get_limits), KEPT_SECONDS, stamp),
+        lambda: kept(
+            identity, "compute:images", _optional(gw.list_images), IMAGES_KEPT_SECONDS, stamp
+        ),
+        lambda: kept(
+            identity, "compute:limits", _optional(gw.get_limits), QUOTA_KEPT_SECONDS, stamp
+        ),
     )
     page = warm.page_of(servers, form.query(), {i.id: i.label for i in images or []})
     params = form.link_params()

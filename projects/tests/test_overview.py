@@ -207,7 +207,7 @@ def test_limits_are_kept_for_the_projects_users_until_the_portal_changes_somethi
     assert instances(member_client) == "3 used of 10"
     calls = quota_fake.calls
     quota_fake.in_use["p-demo"] = {catalog.COMPUTE: {"instances": 4}}  # outside the portal
-    assert instances(member_client) == "3 used of 10"  # the copy, within 30 s
+    assert instances(member_client) == "3 used of 10"  # the copy, within 2 s
     assert quota_fake.calls == calls
     # another project's user never gets the copy: their own project, read with their token
     assert instances(outsider_client) == "9 used of 10"

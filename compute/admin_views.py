@@ -65,6 +65,7 @@ from portal.refs import ProjectRef, VolumeService
 T = TypeVar("T")
 HEALTH_KEPT_SECONDS = 60  # the admin pages' health banner, unless the portal changes something
 HOSTS_KEPT_SECONDS = 30  # Admin › Hypervisors' figures, unless the portal changed something
+NAMES_KEPT_SECONDS = 60  # Admin › Instances' hosts and project names, likewise
 MIGRATIONS_PER_PAGE = 50
 
 LIVE_MIGRATE = acts.Action("live_migrate_server", gettext_lazy("Live migrate"))
@@ -130,6 +131,7 @@ def admin_hypervisors(request: PortalRequest) -> HttpResponse:
         "host_rows": host_rows,
         "aggregate_rows": aggregate_rows,
         "read_at": datetime.fromtimestamp(read_at, tz=UTC),
+        "kept_seconds": HOSTS_KEPT_SECONDS,
     }
     if _partial(request) and request.GET.get("part") == "capacity":
         return render(request, "compute/admin/hypervisors.html#capacity", context)
@@ -431,8 +433,17 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
     identity, hosts = me(request), lambda: gw.list_services("nova-compute")
     stamp = portal_changes(identity)
     services, projects, servers, images = concurrently(
-        lambda: kept(identity, "compute:hosts", hosts, 60, stamp, all_projects=True),
-        lambda: kept(identity, "compute:projects", gw.list_projects, 60, stamp, all_projects=True),
+        lambda: kept(
+            identity, "compute:hosts", hosts, NAMES_KEPT_SECONDS, stamp, all_projects=True
+        ),
+        lambda: kept(
+            identity,
+            "compute:projects",
+            gw.list_projects,
+            NAMES_KEPT_SECONDS,
+            stamp,
+            all_projects=True,
+        ),
         lambda: warm.warm_servers(gw, scope),
         _optional(gw.list_images),
     )

@@ -60,5 +60,6 @@ def kept(
     held: T | None = cache.get(key)
     if held is None:
         held = read()
-        cache.set(key, held, seconds)
+        if held is not None:  # a read that found nothing (a service down) is asked again
+            cache.set(key, held, seconds)
     return held

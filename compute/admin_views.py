@@ -64,7 +64,9 @@ from portal.refs import ProjectRef, VolumeService
 
 T = TypeVar("T")
 HEALTH_KEPT_SECONDS = 60  # the admin pages' health banner, unless the portal changes something
-HOSTS_KEPT_SECONDS = 30  # Admin › Hypervisors' figures, unless the portal changed something
+# Admin › Hypervisors' figures, unless the portal changed something: Nova's own default
+# service_down_time, the time Nova itself takes to call a silent host down.
+HOSTS_KEPT_SECONDS = 60
 NAMES_KEPT_SECONDS = 60  # Admin › Instances' hosts and project names, likewise
 MIGRATIONS_PER_PAGE = 50
 

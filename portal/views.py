@@ -231,8 +231,8 @@ def _operations_page(request: PortalRequest, everyone: bool) -> HttpResponse:
     ops = (Operation.objects.of_cloud(who) if everyone else Operation.objects.of_user(who)).defer(
         "credential", "log"
     )
-    page = Paginator(ops, preferences.page_size(request)).get_page(request.GET.get("page"))
-    return render(request, "portal/operations.html", {"page": page, "everyone": everyone})
+    rows, pages = preferences.paged(request, ops)
+    return render(request, "portal/operations.html", {"rows": rows, "everyone": everyone, **pages})
 
 
 @require_GET

@@ -5,7 +5,9 @@ words."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -20,23 +22,27 @@ from portal.concurrency import concurrently
 from portal.errors import Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me, safe_next
+from portal.kept import kept, portal_changes
+from portal.preferences import paged
 from projects.forms import (
     AssignRoleForm,
     DomainForm,
     GroupForm,
     GroupMemberForm,
     PasswordForm,
+    ProjectFilterForm,
     ProjectForm,
     RoleForm,
     UserEditForm,
     UserForm,
 )
-from projects.gateway import Domain, ProjectsGateway
+from projects.gateway import Domain, Project, ProjectsGateway
 
 # What other apps do for a project just created, after Keystone made it: each is called with
 # the request and the project's id. quotas/apps.py adds follow_network_defaults (the portal's
 # network quota defaults); projects/ imports no other app.
 AFTER_CREATE_PROJECT: list[Callable[[PortalRequest, str], None]] = []
+PROJECTS_KEPT_SECONDS = 30  # Identity › Projects' list, unless the portal changes something
 
 
 def _enabled_flag(request: PortalRequest) -> bool:
@@ -49,10 +55,32 @@ def _enabled_flag(request: PortalRequest) -> bool:
 @require_GET
 @admin_required
 def list_projects(request: PortalRequest) -> HttpResponse:
+    """Every project (or the domain context's), a page of them at a time. Keystone cannot
+    page or say what changed, so the list is kept briefly (portal/kept.py): the page says
+    when it was read; ?fresh=1 reads again."""
     context = domain_context(request)
-    projects = gateway(request, ProjectsGateway).list_projects(context.id if context else "")
+    domain_id = context.id if context else ""
+
+    def read() -> tuple[list[Project], float]:
+        return gateway(request, ProjectsGateway).list_projects(domain_id), time.time()
+
+    identity = me(request)
+    stamp = None if request.GET.get("fresh") else portal_changes(identity)
+    what = f"projects:projects:{domain_id}"
+    projects, read_at = kept(identity, what, read, PROJECTS_KEPT_SECONDS, stamp, all_projects=True)
+    query = ProjectFilterForm(request.GET or None)
+    rows, pages = paged(request, query.shown(projects))
     return render(
-        request, "projects/projects.html", {"projects": projects, "domain_context": context}
+        request,
+        "projects/projects.html",
+        {
+            "projects": rows,
+            "query": query,
+            "domain_context": context,
+            "read_at": datetime.fromtimestamp(read_at, tz=UTC),
+            "kept_seconds": PROJECTS_KEPT_SECONDS,
+            **pages,
+        },
     )
 
 

@@ -22,6 +22,15 @@ def _choices(items: Sequence[Project | User | Group | Role | Domain]) -> list[tu
     return [(item.id, item.name) for item in items]
 
 
+class ProjectFilterForm(PortalForm):
+    name = forms.CharField(label=gettext_lazy("Name or ID"), max_length=255, required=False)
+
+    def shown(self, projects: Sequence[Any]) -> list[Any]:
+        """The projects whose name holds the text (any case) or whose ID it is."""
+        text = self.cleaned_data["name"].lower() if self.is_valid() else ""
+        return [p for p in projects if not text or text in p.name.lower() or text == p.id]
+
+
 class _PasswordPair(PortalForm):
     password = forms.CharField(
         label=gettext_lazy("Password"),

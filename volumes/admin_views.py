@@ -27,6 +27,7 @@ from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
 from portal.forms import PortalForm
 from portal.identity import PortalRequest, admin_required
+from portal.preferences import paged
 from volumes import forms as f
 from volumes.gateway import QosSpec, VolumeType
 from volumes.views import (
@@ -35,7 +36,6 @@ from volumes.views import (
     _poll,
     _posted,
     _unavailable,
-    paged,
 )
 
 

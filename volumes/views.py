@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +24,7 @@ from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, login_required, me
-from portal.preferences import page_size
+from portal.preferences import paged
 from volumes import forms as f
 from volumes.gateway import Backup, Snapshot, Volume, VolumesGateway
 
@@ -67,24 +66,6 @@ def _unavailable(
         raise exc
     context.update(unavailable=str(exc), rows=[], busy=False, can_change=False)
     return render(request, template, context, status=503)
-
-
-def paged(request: PortalRequest, rows: list[T]) -> tuple[list[T], dict[str, Any]]:
-    """One page of the rows (the user's page size; the whole list came in one call) and the
-    links to the pages beside it, which keep the filter. Only the page is rendered: at 200
-    volumes the table, not Cinder, would take most of the time."""
-    page = Paginator(rows, page_size(request)).get_page(request.GET.get("page"))
-
-    def link(number: int) -> str:
-        params = request.GET.copy()
-        params["page"] = str(number)
-        return "?" + params.urlencode()
-
-    return list(page.object_list), {
-        "page": page,
-        "prev_url": link(page.previous_page_number()) if page.has_previous() else "",
-        "next_url": link(page.next_page_number()) if page.has_next() else "",
-    }
 
 
 def _volume_url(volume_id: str) -> str:

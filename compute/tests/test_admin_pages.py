@@ -67,9 +67,9 @@ def test_hypervisors_are_kept_briefly_until_the_portal_changes_something(
     cloud.calls.clear()
     page = text(admin_client.get("/compute/admin/hypervisors/"))
     assert sum(cloud.calls.values()) == 0 and "2 of 192 used" in page
-    assert re.search(r"Figures as of \d\d:\d\d:\d\d", page)
+    assert re.search(r"Read at \d\d:\d\d:\d\d", page)
     assert "3 of 192 used" in text(admin_client.get("/compute/admin/hypervisors/?fresh=1"))
-    assert sum(cloud.calls.values()) == 3 + 2 * 3  # Read them again: every call
+    assert sum(cloud.calls.values()) == 3 + 2 * 3  # Read again: every call
     # A change made through the portal (the audit log records it) shows at once.
     cloud.add_server("c", host="compute3")
     admin_client.post("/compute/admin/services/svc-compute2/disable/", {"reason": "fan"})

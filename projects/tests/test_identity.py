@@ -41,6 +41,37 @@ def test_projects_list_shows_name_description_id_domain_enabled(
     assert 'aria-label="Enable study1"' in page and 'aria-label="Disable demo"' in page
 
 
+def test_projects_list_is_paged_and_kept_until_the_portal_changes_something(
+    admin_client: Client, keystone_fake: FakeProjectsGateway
+) -> None:
+    for n in range(25):
+        keystone_fake.create_project(
+            name=f"zz-{n:02}", description="", domain_id="default", enabled=True
+        )
+    total = len(keystone_fake.projects)
+    keystone_fake.calls = 0
+    first = html(admin_client.get(f"{P}/projects/"))
+    assert first.count('aria-label="Edit quotas of ') == 20  # a page (the default page size)
+    assert f"Page 1 of 2 ({total} in all)" in first and "Read at " in first
+    second = html(admin_client.get(f"{P}/projects/?page=2"))
+    assert second.count('aria-label="Edit quotas of ') == total - 20 and "zz-24" in second
+    assert keystone_fake.calls == 1  # the second page came from the kept list
+    # Made outside the portal: shown once the copy runs out, or at once when asked for.
+    keystone_fake.create_project(name="zz-99", description="", domain_id="default", enabled=True)
+    assert "zz-99" not in html(admin_client.get(f"{P}/projects/?page=2"))
+    assert "zz-99" in html(admin_client.get(f"{P}/projects/?page=2&fresh=1"))
+    # Made through the portal (the audit log records it): shown at once.
+    admin_client.post(
+        f"{P}/projects/create/",
+        {"name": "zz-lab", "description": "", "domain_id": "default", "enabled": "on"},
+    )
+    assert "zz-lab" in html(admin_client.get(f"{P}/projects/?page=2"))
+    # The name filter, over the whole list, and an ID as it is.
+    found = html(admin_client.get(f"{P}/projects/?name=ZZ-1"))
+    assert found.count('aria-label="Edit quotas of ') == 10 and "Page 1 of" not in found
+    assert html(admin_client.get(f"{P}/projects/?name=p-demo")).count("Edit quotas of ") == 1
+
+
 def test_create_project_then_edit_disable_enable_delete(
     admin_client: Client, keystone_fake: FakeProjectsGateway, quota_fake: FakeQuotasGateway
 ) -> None:

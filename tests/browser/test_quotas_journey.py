@@ -44,6 +44,8 @@ def test_admin_edits_a_projects_quotas(
     launch(tenant.conn, "qj-vm")
     sign_in(page, live_server.url + "/project/identity/projects/", *credentials("admin"), "admin")
     expect(page.get_by_role("heading", name="Projects")).to_be_visible()
+    page.get_by_role("search", name="Filter projects").get_by_label("Name or ID").fill(tenant.name)
+    page.get_by_role("button", name="Filter").click()
     page.get_by_role("link", name=f"Edit quotas of {tenant.name}").click()
     expect(page.get_by_role("heading", name=f"Quotas of {tenant.name}")).to_be_visible()
     instances = page.get_by_role("spinbutton", name="Instances", exact=True)

@@ -70,7 +70,7 @@ def test_all_volumes_of_all_projects_with_project_and_host_in_two_calls(
     page = text(admin_client.get("/volumes/admin/volumes/"))
     assert sorted(fake.calls) == ["list_all_volumes", "list_project_names"]  # no per-row call
     assert page.count('<tr id="volume-') == 20  # a page of them (the default page size)
-    assert "32 volumes of 32 match, 38 GiB." in page and "Page 1 of 2 (32 volumes)" in page
+    assert "32 volumes of 32 match, 38 GiB." in page and "Page 1 of 2 (32 in all)" in page
     for expected in ("demo-data", "study-data", "demo", "study1", "devcloud@ceph#ceph"):
         assert expected in page, expected
     assert "other@lvm#lvm" in page and "5 GiB" in page and "ceph" in page
@@ -80,7 +80,7 @@ def test_all_volumes_of_all_projects_with_project_and_host_in_two_calls(
     by_host = text(admin_client.get("/volumes/admin/volumes/?host=other@lvm%23lvm"))
     assert "study-data" in by_host and "zz-bulk-1" not in by_host
     second = text(admin_client.get("/volumes/admin/volumes/?host=devcloud@ceph%23ceph&page=2"))
-    assert second.count('<tr id="volume-') == 11 and "Page 2 of 2 (31 volumes)" in second
+    assert second.count('<tr id="volume-') == 11 and "Page 2 of 2 (31 in all)" in second
     assert (
         "?host=devcloud%40ceph%23ceph&amp;page=1"
         in admin_client.get(

@@ -366,7 +366,7 @@ def test_the_list_shows_a_page_and_links_keep_the_filter(
     fake.add_volume("other")
     fake.calls.clear()
     page = member_client.get("/volumes/?name=data").content.decode()
-    assert page.count('<tr id="volume-') == 20 and "Page 1 of 2 (25 volumes)" in page
+    assert page.count('<tr id="volume-') == 20 and "Page 1 of 2 (25 in all)" in page
     assert 'href="?name=data&amp;page=2"' in page
     assert sorted(fake.calls) == ["list_server_names", "list_volumes"]  # whatever the count
     second = member_client.get("/volumes/?name=data&page=2").content.decode()

@@ -15,6 +15,9 @@ brought up to date with Nova's changes-since, so a page view costs at most one s
   until something changes. Without this, a Nova whose web server sends no Date header
   (uWSGI, as in the devcloud) would send the rows of its last burst of changes again on
   every view.
+- Shared: a view within STACKDESK_WARM_FRESH_SECONDS (1) of a delta or full list that another
+  view of the same entry finished asks nothing and shows that list: many users of one
+  project cost Nova one delta a second, and every change still shows within the bound.
 - Changes that leave `updated` alone (an address or a volume attached outside the portal)
   show at the next full re-list; the portal's own actions put the fresh row in at once
   (`note_server`), and its own address changes drop the entries (`forget`).
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -163,7 +167,16 @@ def _timeout() -> int:
 def warm_servers(gw: ComputeGateway, scope: Scope) -> list[Server]:
     """The scope's servers, read with `gw` (the requesting user's own connection): one full
     list when cold or due for a re-list, else one changes-since delta."""
+    # Read before the entry: a delta's mark is set only after its rows were stored.
+    asked: float | None = cache.get(scope.key + ":asked")
     entry: Entry | None = cache.get(scope.key)
+    if (
+        entry is not None
+        and asked is not None
+        and time.time() - asked < settings.STACKDESK_WARM_FRESH_SECONDS
+    ):
+        return list(entry.servers.values())  # brought up to date just now by another view
+    asked_at = time.time()
     if (
         entry is None
         or entry.cursor is None  # nothing listed yet, so no time of Nova's to ask from
@@ -171,10 +184,10 @@ def warm_servers(gw: ComputeGateway, scope: Scope) -> list[Server]:
     ):
         entry = _full(gw, scope)
         cache.set(scope.key, entry, _timeout())
+        _mark_asked(scope, asked_at)
         return list(entry.servers.values())
     overlap = timedelta(seconds=settings.STACKDESK_WARM_OVERLAP_SECONDS)
     since = entry.cursor + timedelta(seconds=1) if entry.settled else entry.cursor - overlap
-    asked_at = time.time()
     try:
         changed, as_of = _read_all(gw, scope, since)
     except Rejected:  # a cloud that refuses changes-since: the page still works, cold
@@ -186,9 +199,17 @@ def warm_servers(gw: ComputeGateway, scope: Scope) -> list[Server]:
         # asked at least the overlap after the cursor moved, and nothing new: settled
         entry.settled = asked_at - entry.moved_at >= settings.STACKDESK_WARM_OVERLAP_SECONDS
         moved = entry.settled
-    if moved:  # most views change nothing and write nothing
+    if moved:  # most views change nothing and write only the mark
         cache.set(scope.key, entry, _timeout())
+    _mark_asked(scope, asked_at)
     return list(entry.servers.values())
+
+
+def _mark_asked(scope: Scope, asked_at: float) -> None:
+    """Every change before `asked_at` is in the scope's entry now (see "Shared")."""
+    fresh = settings.STACKDESK_WARM_FRESH_SECONDS
+    if fresh > 0:
+        cache.set(scope.key + ":asked", asked_at, math.ceil(fresh))
 
 
 def note_server(identity: Identity, server_id: str, server: Server | None) -> None:

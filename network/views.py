@@ -71,6 +71,7 @@ from portal.concurrency import concurrently
 from portal.forms import posted
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, login_required, me
+from portal.kept import shared
 from portal.models import Operation
 from portal.operations import ensure_may_start, start_operation
 from portal.refs import ServerRef
@@ -165,8 +166,10 @@ class NetworkRow:
 @login_required
 def list_networks(request: PortalRequest) -> HttpResponse:
     gw, pid = _gw(request), _project(request)
-    networks, subnets, quota = concurrently(
-        gw.list_networks, gw.list_subnets, lambda: gw.get_quota(pid)
+    networks, subnets, quota = shared(
+        me(request),
+        "network:networks",
+        lambda: concurrently(gw.list_networks, gw.list_subnets, lambda: gw.get_quota(pid)),
     )
     grouped = subnets_by_network(subnets)
     rows = [

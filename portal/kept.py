@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 
 from portal.identity import Identity
@@ -63,3 +65,12 @@ def kept(
         if held is not None:  # a read that found nothing (a service down) is asked again
             cache.set(key, held, seconds)
     return held
+
+
+def shared(identity: Identity, what: str, read: Callable[[], T]) -> T:
+    """`read()`, shared by the views of one scope that come within
+    STACKDESK_WARM_FRESH_SECONDS of each other, as the warm lists' deltas are: many users
+    of one project cost the service one read a second, and a change made outside the
+    portal still shows within the warm lists' bound."""
+    seconds = math.ceil(settings.STACKDESK_WARM_FRESH_SECONDS)
+    return kept(identity, what, read, seconds, portal_changes(identity) if seconds else None)

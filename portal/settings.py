@@ -246,6 +246,8 @@ if STACKDESK_PROMETHEUS_URL and not STACKDESK_PROMETHEUS_URL.startswith(("http:/
 # reads again what changed just before the newest change seen (Nova's clock, in seconds).
 STACKDESK_WARM_RELIST_SECONDS = int(os.environ.get("STACKDESK_WARM_RELIST_SECONDS", "300"))
 STACKDESK_WARM_OVERLAP_SECONDS = int(os.environ.get("STACKDESK_WARM_OVERLAP_SECONDS", "2"))
+# A view this soon after another view's delta of the same list shows that list, asking nothing.
+STACKDESK_WARM_FRESH_SECONDS = float(os.environ.get("STACKDESK_WARM_FRESH_SECONDS", "1"))
 
 # --- Celery (long jobs) ----------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or f"sqlalchemy+sqlite:///{STATE_DIR / 'broker.sqlite3'}"

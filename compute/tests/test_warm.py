@@ -179,6 +179,34 @@ def test_without_novas_clock_a_settled_list_is_not_sent_again(
         ) - timedelta(seconds=settings.STACKDESK_WARM_OVERLAP_SECONDS)
 
 
+def test_views_close_together_share_one_delta_and_still_see_changes_within_the_bound(
+    member_client: Client, nova: Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "STACKDESK_WARM_FRESH_SECONDS", 1.0)
+    nova.add_server("vm-a")
+    clock = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    assert names(member_client) == ["vm-a"]  # cold: one full list
+    asked = len(nova.queries)
+    nova.add_server("vm-b")  # outside the portal
+    clock[0] += 0.5
+    assert names(member_client) == ["vm-a"]  # half a second after the list: nothing asked
+    assert len(nova.queries) == asked
+    clock[0] += 0.6  # a second after it: one delta, and the change is there
+    assert sorted(names(member_client)) == ["vm-a", "vm-b"]
+    assert len(nova.queries) == asked + 1 and nova.queries[-1].changes_since is not None
+    clock[0] += 0.2
+    names(member_client)
+    assert len(nova.queries) == asked + 1  # shared again
+    # the portal's own action shows at once, window or not
+    response = member_client.post(f"/compute/servers/{nova.order[0]}/stop/", headers=HTMX)
+    assert response.status_code == 200
+    names(member_client)
+    entry = cache.get(warm.project_scope(persona_identity(PERSONAS["member"])).key)
+    assert entry.servers[nova.order[0]].task_state == "powering-off"
+    assert len(nova.queries) == asked + 1
+
+
 def test_an_older_read_never_replaces_a_newer_row() -> None:
     now = datetime.now(UTC)
     fresh = g.Server("s1", "web", "SHUTOFF", updated_at=now)

@@ -6,14 +6,23 @@ roles, expiry: nothing secret) and, sealed with CREDENTIAL_KEY, the scoped token
 a template, JavaScript, a log line or the broker.
 
 Revocation holds inside the portal too: a session's token is confirmed with Keystone again once
-it is STACKDESK_TOKEN_RECHECK_SECONDS old (a revoked one ends the session), and always right
-before the portal changes its own state for the caller (starting or cancelling a job:
-confirm_sign_in). Pages that call OpenStack are checked by OpenStack itself on every call.
+its last confirmation is STACKDESK_TOKEN_RECHECK_SECONDS old (a revoked one ends the session),
+and always right before the portal changes its own state for the caller (starting or cancelling
+a job: confirm_sign_in). Pages that call OpenStack are checked by OpenStack itself on every call.
+
+The page views do not ask Keystone themselves while the worker runs: the beat task
+confirm_sessions (portal/tasks.py, every half interval) asks about the tokens of the sessions in
+use (confirmed within WATCHED_INTERVALS intervals) and writes each answer, "confirmed at T" or
+"refused", to the cache under watch_key (a hash: never the token or the session key). A view
+whose confirmation is stale reads that answer (one cache read) and asks Keystone inline only when
+there is none recent enough (no worker, a session idle for a while). The cost: one Keystone call
+per session in use per half interval, in the worker.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -23,6 +32,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -45,6 +55,8 @@ SESSION_CONFIRMED = "stackdesk.confirmed_at"  # time.time() of Keystone's last "
 CONFIRMED_NOW = "_stackdesk_confirmed"  # request attribute: Keystone said yes in this request
 API_CREDENTIAL = "stackdesk_api_credential"  # request attribute, set by portal/api.py only
 ADMIN_ROLE = "admin"
+WATCH_PREFIX = "stackdesk:session-token:"  # + SHA-256(cloud, token): the worker's last answer
+WATCHED_INTERVALS = 3  # a session confirmed within this many intervals is in use: watched
 
 
 @dataclass(frozen=True)
@@ -200,7 +212,8 @@ def _expired(identity: Identity) -> bool:
 
 class KeystoneSessionMiddleware:
     """Puts request.identity in place and ends sessions whose token has expired or, once it
-    is STACKDESK_TOKEN_RECHECK_SECONDS since Keystone last confirmed it, was revoked."""
+    is STACKDESK_TOKEN_RECHECK_SECONDS since Keystone last confirmed it, was revoked (the
+    worker's answer when it has a recent one: see the module's docstring)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -224,15 +237,43 @@ class KeystoneSessionMiddleware:
         return self.get_response(request)
 
 
+def watch_key(cloud_key: str, token: str) -> str:
+    return WATCH_PREFIX + hashlib.sha256(f"{cloud_key}\n{token}".encode()).hexdigest()
+
+
+def watch_token(cloud_key: str, token: str) -> bool:
+    """Ask Keystone whether a session's token still holds and leave the answer where the
+    session's next view reads it (_still_valid). For the worker (portal/tasks.py). Raises
+    CloudUnavailable, writing nothing, when Keystone does not answer."""
+    asked_at = time.time()  # Keystone's yes holds from before the call, not after it
+    try:
+        cloud.validate_token(cloud.find_cloud(cloud_key), token)
+        confirmed = True
+    except SignInRequired:
+        confirmed = False
+    lifetime = WATCHED_INTERVALS * settings.STACKDESK_TOKEN_RECHECK_SECONDS
+    cache.set(watch_key(cloud_key, token), {"confirmed": confirmed, "at": asked_at}, lifetime)
+    return confirmed
+
+
 def _still_valid(request: HttpRequest, identity: Identity) -> bool:
-    """False once Keystone refuses the session's token; asked at most once per interval.
-    When Keystone does not answer, reading goes on (pages say what is unreachable); anything
-    that changes the portal's state asks again (confirm_sign_in) and is refused."""
-    confirmed = request.session.get(SESSION_CONFIRMED, 0.0)
-    if time.time() - confirmed < settings.STACKDESK_TOKEN_RECHECK_SECONDS:
+    """False once Keystone refuses the session's token; asked at most once per interval, by
+    the worker (watch_token) when its answer is recent enough, else here. When Keystone does
+    not answer, reading goes on (pages say what is unreachable); anything that changes the
+    portal's state asks again (confirm_sign_in) and is refused."""
+    interval = settings.STACKDESK_TOKEN_RECHECK_SECONDS
+    if time.time() - request.session.get(SESSION_CONFIRMED, 0.0) < interval:
         return True
     try:
         token = session_credential(request)["token"]
+        watched = cache.get(watch_key(identity.cloud_key, token))
+        if watched is not None and not watched["confirmed"]:
+            return False  # a revoked token is never accepted again
+        if watched is not None and time.time() - watched["at"] < interval:
+            # The worker's time, not now: the interval counts from Keystone's own answer. Not
+            # CONFIRMED_NOW either: confirm_sign_in still asks Keystone itself.
+            request.session[SESSION_CONFIRMED] = watched["at"]
+            return True
         cloud.validate_token(cloud.find_cloud(identity.cloud_key), token)
     except SignInRequired:
         return False

@@ -277,6 +277,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.reap_operations",
         "schedule": float(os.environ.get("STACKDESK_REAP_EVERY", "30")),
     },
+    # Keystone is asked about the sessions in use here, not in their page views
+    # (portal/identity.py): twice an interval, so an answer is never older than half of one.
+    "confirm-sessions": {
+        "task": "portal.tasks.confirm_sessions",
+        "schedule": max(STACKDESK_TOKEN_RECHECK_SECONDS / 2, 1),
+    },
     "sample-capacity": {
         "task": "capacity.tasks.sample_capacity",
         "schedule": float(STACKDESK_CAPACITY_SAMPLE_EVERY),

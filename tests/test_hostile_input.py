@@ -253,6 +253,7 @@ def _forms() -> dict[type[forms.BaseForm], Factory]:
         # projects
         project_forms._PasswordPair: lambda d: project_forms._PasswordPair(d),
         project_forms.ProjectForm: lambda d: project_forms.ProjectForm(d, domains=domains),
+        project_forms.ProjectFilterForm: lambda d: project_forms.ProjectFilterForm(d),
         project_forms.UserForm: lambda d: project_forms.UserForm(
             d, domains=domains, projects=projects, roles=roles
         ),
@@ -475,6 +476,7 @@ OUTPUTS: dict[type[forms.BaseForm], Callable[[Any], object]] = {
     image_forms.EditImageForm: lambda f: f.spec(),
     network_forms.NetworkForm: lambda f: f.network_attrs(),
     network_forms.CreateNetworkForm: lambda f: f.network_attrs(),
+    project_forms.ProjectFilterForm: lambda f: f.shown([]),
 }
 
 

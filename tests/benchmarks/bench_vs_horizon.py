@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -528,8 +529,10 @@ def run_concurrency(args: argparse.Namespace, entries: dict[str, Any], workdir: 
             "overview": "/project/overview/",
             "networks": "/network/networks/",
         }
+        pause = random.Random(14)  # noqa: S311 (think time, not a secret)
         for round_ in range(args.warmups + args.views):
             for name, path in paths.items():
+                time.sleep(pause.uniform(1, 3))  # between pages as the load's users do
                 started = time.perf_counter()  # as locust times it: the whole response
                 response = session.get(portal.url + path)
                 requests_made = [(name, time.perf_counter() - started)]

@@ -42,7 +42,7 @@ from projects.gateway import Domain, Project, ProjectsGateway
 # the request and the project's id. quotas/apps.py adds follow_network_defaults (the portal's
 # network quota defaults); projects/ imports no other app.
 AFTER_CREATE_PROJECT: list[Callable[[PortalRequest, str], None]] = []
-PROJECTS_KEPT_SECONDS = 30  # Identity › Projects' list, unless the portal changes something
+PROJECTS_KEPT_SECONDS = 60  # Identity › Projects' list, as Admin › Instances keeps project names
 
 
 def _enabled_flag(request: PortalRequest) -> bool:

@@ -23,7 +23,9 @@ def _choices(items: Sequence[Project | User | Group | Role | Domain]) -> list[tu
 
 
 class ProjectFilterForm(PortalForm):
-    name = forms.CharField(label=gettext_lazy("Name or ID"), max_length=255, required=False)
+    name = forms.CharField(
+        label=gettext_lazy("Name or ID"), max_length=255, required=False, validators=[cloud_text]
+    )
 
     def shown(self, projects: Sequence[Any]) -> list[Any]:
         """The projects whose name holds the text (any case) or whose ID it is."""

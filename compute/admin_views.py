@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -57,7 +55,7 @@ from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me
-from portal.kept import kept, portal_changes
+from portal.kept import kept, kept_for_page, portal_changes
 from portal.models import Operation
 from portal.preferences import page_size
 from portal.refs import ProjectRef, VolumeService
@@ -113,17 +111,15 @@ def operation_url(op: Operation) -> str:
 def admin_hypervisors(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
 
-    def read() -> tuple[list[Aggregate], list[Flavor], dict[str, h.HostCapacity], float]:
+    def read() -> tuple[list[Aggregate], list[Flavor], dict[str, h.HostCapacity]]:
         hypervisors, aggregates, flavors = concurrently(
             gw.list_hypervisors, gw.list_aggregates, gw.list_flavors
         )
-        return aggregates, flavors, host_capacities(gw, hypervisors), time.time()
+        return aggregates, flavors, host_capacities(gw, hypervisors)
 
     # Kept briefly (portal/kept.py): the page says when it was read; ?fresh=1 reads again.
-    identity = me(request)
-    stamp = None if request.GET.get("fresh") else portal_changes(identity)
-    aggregates, flavors, capacities, read_at = kept(
-        identity, "compute:hypervisors", read, HOSTS_KEPT_SECONDS, stamp, all_projects=True
+    (aggregates, flavors, capacities), note = kept_for_page(
+        request, "compute:hypervisors", read, HOSTS_KEPT_SECONDS, all_projects=True
     )
     host_rows, aggregate_rows = h.capacity_rows(list(capacities.values()), aggregates, flavors)
     context = {
@@ -132,8 +128,7 @@ def admin_hypervisors(request: PortalRequest) -> HttpResponse:
         "flavors": flavors,
         "host_rows": host_rows,
         "aggregate_rows": aggregate_rows,
-        "read_at": datetime.fromtimestamp(read_at, tz=UTC),
-        "kept_seconds": HOSTS_KEPT_SECONDS,
+        **note,
     }
     if _partial(request) and request.GET.get("part") == "capacity":
         return render(request, "compute/admin/hypervisors.html#capacity", context)

@@ -15,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
-from portal.identity import Identity
+from portal.identity import Identity, PortalRequest, me
 from portal.models import AuditRecord, Operation
 
 T = TypeVar("T")
@@ -74,3 +76,17 @@ def shared(identity: Identity, what: str, read: Callable[[], T]) -> T:
     portal still shows within the warm lists' bound."""
     seconds = math.ceil(settings.STACKDESK_WARM_FRESH_SECONDS)
     return kept(identity, what, read, seconds, portal_changes(identity) if seconds else None)
+
+
+def kept_for_page(
+    request: PortalRequest, what: str, read: Callable[[], T], seconds: int, *, all_projects: bool
+) -> tuple[T, dict[str, Any]]:
+    """kept() for a page that says when it read (portal/kept_note.html) and reads again on
+    ?fresh=1: the value, and the note's context (read_at, kept_seconds)."""
+    identity = me(request)
+    stamp = None if request.GET.get("fresh") else portal_changes(identity)
+    value, read_at = kept(
+        identity, what, lambda: (read(), time.time()), seconds, stamp, all_projects=all_projects
+    )
+    note = {"read_at": datetime.fromtimestamp(read_at, tz=UTC), "kept_seconds": seconds}
+    return value, note

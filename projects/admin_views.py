@@ -5,9 +5,7 @@ words."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +20,7 @@ from portal.concurrency import concurrently
 from portal.errors import Rejected
 from portal.gateways import gateway
 from portal.identity import PortalRequest, admin_required, me, safe_next
-from portal.kept import kept, portal_changes
+from portal.kept import kept_for_page
 from portal.preferences import paged
 from projects.forms import (
     AssignRoleForm,
@@ -36,7 +34,7 @@ from projects.forms import (
     UserEditForm,
     UserForm,
 )
-from projects.gateway import Domain, Project, ProjectsGateway
+from projects.gateway import Domain, ProjectsGateway
 
 # What other apps do for a project just created, after Keystone made it: each is called with
 # the request and the project's id. quotas/apps.py adds follow_network_defaults (the portal's
@@ -61,13 +59,13 @@ def list_projects(request: PortalRequest) -> HttpResponse:
     context = domain_context(request)
     domain_id = context.id if context else ""
 
-    def read() -> tuple[list[Project], float]:
-        return gateway(request, ProjectsGateway).list_projects(domain_id), time.time()
-
-    identity = me(request)
-    stamp = None if request.GET.get("fresh") else portal_changes(identity)
-    what = f"projects:projects:{domain_id}"
-    projects, read_at = kept(identity, what, read, PROJECTS_KEPT_SECONDS, stamp, all_projects=True)
+    projects, note = kept_for_page(
+        request,
+        f"projects:projects:{domain_id}",
+        lambda: gateway(request, ProjectsGateway).list_projects(domain_id),
+        PROJECTS_KEPT_SECONDS,
+        all_projects=True,
+    )
     query = ProjectFilterForm(request.GET or None)
     rows, pages = paged(request, query.shown(projects))
     return render(
@@ -77,8 +75,7 @@ def list_projects(request: PortalRequest) -> HttpResponse:
             "projects": rows,
             "query": query,
             "domain_context": context,
-            "read_at": datetime.fromtimestamp(read_at, tz=UTC),
-            "kept_seconds": PROJECTS_KEPT_SECONDS,
+            **note,
             **pages,
         },
     )

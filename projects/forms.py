@@ -27,7 +27,7 @@ class ProjectFilterForm(PortalForm):
         label=gettext_lazy("Name or ID"), max_length=255, required=False, validators=[cloud_text]
     )
 
-    def shown(self, projects: Sequence[Any]) -> list[Any]:
+    def shown(self, projects: Sequence[Project]) -> list[Project]:
         """The projects whose name holds the text (any case) or whose ID it is."""
         text = self.cleaned_data["name"].lower() if self.is_valid() else ""
         return [p for p in projects if not text or text in p.name.lower() or text == p.id]

@@ -1,5 +1,6 @@
 """Admin jobs that move instances between hosts: live_migrate_server, migrate_server (cold),
-drain_host and evacuate_host. All four run the same engine, `move_instances`.
+drain_host and evacuate_host. All four run the same engine, `move_instances`. And the beat
+task that keeps the warm instances lists re-listed, refresh_warm_lists (at the end).
 
 The job's `result` is its whole memory (Operation.result, saved with every progress report):
 
@@ -18,19 +19,32 @@ At most `concurrency` items are in flight at once.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import cast
 
+from celery import shared_task
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from compute import hosts as h
-from compute.gateway import AdminGateway, Migration, Server, ServerMigration, ServerQuery
-from portal.errors import NotFound, Rejected
-from portal.gateways import job_gateway
+from compute import warm
+from compute.gateway import (
+    AdminGateway,
+    ComputeGateway,
+    Migration,
+    Server,
+    ServerMigration,
+    ServerQuery,
+)
+from portal.errors import CloudUnavailable, NotFound, Rejected, SignInRequired
+from portal.gateways import job_gateway, session_gateway
+from portal.identity import sessions_in_use
 from portal.operations import Job, job
+
+logger = logging.getLogger(__name__)
 
 # How often a job looks at Nova while instances move, and how many it moves at once unless
 # the run says otherwise.
@@ -373,3 +387,36 @@ def evacuate_host(job: Job) -> None:
 
 # The kinds whose rows are host jobs (their page, their JSON report).
 HOST_JOBS = tuple(k.name for k in (live_migrate_server, migrate_server, drain_host, evacuate_host))
+
+
+# --- the warm lists' re-list (compute/warm.py) --------------------------------------------------
+
+
+@shared_task(ignore_result=True)
+def refresh_warm_lists() -> int:
+    """List in full again the warm entries of the sessions in use that are nearly due, each with
+    the token of a session of its own scope (warm.relist_servers), so that no view waits for a
+    re-list. No arguments: the tokens come from the sessions' rows. Returns how many it
+    re-listed."""
+    seen: set[str] = set()  # scopes asked this round (one session of a scope is enough)
+    away: set[str] = set()  # clouds that did not answer: not asked again this round
+    relisted = 0
+    for identity, credential in sessions_in_use():
+        scopes = [warm.project_scope(identity)]
+        if identity.is_admin:
+            scopes.append(warm.all_projects_scope(identity))
+        scopes = [s for s in scopes if s.key not in seen]
+        if identity.cloud_key in away or not scopes:
+            continue
+        gw = session_gateway(identity, credential, ComputeGateway)
+        for scope in scopes:
+            try:
+                relisted += warm.relist_servers(gw, scope)
+            except CloudUnavailable as exc:
+                logger.warning("warm lists of %s not re-listed: %s", identity.cloud_key, exc)
+                away.add(identity.cloud_key)
+                break
+            except (Rejected, SignInRequired):
+                continue  # this token no longer serves: another session of the scope may
+            seen.add(scope.key)
+    return relisted

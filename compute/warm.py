@@ -3,6 +3,10 @@ brought up to date with Nova's changes-since, so a page view costs at most one s
 
 - Cold (no entry, or the last full list is older than STACKDESK_WARM_RELIST_SECONDS): one full
   list (GET /servers/detail, pages of 999), exactly what the page asked before.
+- Re-listed by the worker: while it runs, the beat task compute.tasks.refresh_warm_lists lists
+  the entries of the sessions in use in full again at four fifths of that age
+  (`relist_servers`), so no view waits for a re-list (Nova takes seconds to list a thousand
+  servers); without a worker the view re-lists when one is due, as above.
 - Warm: one delta, GET /servers/detail?changes-since=T. Nova returns every server whose
   `updated` is at or after T, deleted ones too (status DELETED), which leave the list. T is
   Nova's own clock, never the portal's: when Nova last answered (its Date header; else the
@@ -27,9 +31,10 @@ Tenant safety, the rule (docs/architecture.md, "Warm lists"):
 1. An entry's key is the cloud's key, the project id ("all" for Admin › Instances across
    every project) and the set of the user's roles in that project: a reader, a member and an
    admin of one project may see different things under Nova's policy, so they never share.
-2. An entry is only ever filled, and brought up to date, with the requesting user's own token
-   (the gateway built on their connection), through the same call that would show them the
-   page without a cache.
+2. An entry is only ever filled, and brought up to date, with the token of a user of its
+   scope: in a view the requesting user's own (the gateway built on their connection), in the
+   worker's re-list that of a signed-in session whose scope it is; through the same call that
+   would show them the page without a cache.
 3. Nothing from another key is ever merged in: a row the portal fetched after an action goes
    only into entries of its own project (`note_server`).
 """
@@ -55,6 +60,9 @@ from portal.identity import Identity
 
 NAMESPACE = "warm-lists"  # tests set one of their own (conftest.py), so no test sees another's
 FULL_PAGE = 999  # Nova's default osapi max_limit is 1000; the gateway asks one row more
+# The worker re-lists an entry in use at this share of STACKDESK_WARM_RELIST_SECONDS, checking
+# every tenth of it (portal/settings.py): done before a view would have to, not much more often.
+RELIST_AHEAD = 0.8
 
 
 @dataclass(frozen=True)
@@ -203,6 +211,27 @@ def warm_servers(gw: ComputeGateway, scope: Scope) -> list[Server]:
         cache.set(scope.key, entry, _timeout())
     _mark_asked(scope, asked_at)
     return list(entry.servers.values())
+
+
+def relist_servers(gw: ComputeGateway, scope: Scope) -> bool:
+    """For the worker (compute.tasks.refresh_warm_lists), with `gw` on the token of a session
+    of `scope`: list the entry in full again at four fifths of the age a view would re-list
+    it at (RELIST_AHEAD). An entry nobody views (none in the cache) is not made. True if it
+    was re-listed."""
+    held: Entry | None = cache.get(scope.key)
+    if (
+        held is None
+        or time.time() - held.listed_at < RELIST_AHEAD * settings.STACKDESK_WARM_RELIST_SECONDS
+    ):
+        return False
+    entry = _full(gw, scope)
+    now: Entry | None = cache.get(scope.key)
+    if now is None or now.listed_at != held.listed_at:
+        return False  # dropped (the portal changed addresses) or re-listed meanwhile
+    cache.set(scope.key, entry, _timeout())
+    # Changes during the list (views applied them to the old entry): the next view asks.
+    cache.delete(scope.key + ":asked")
+    return True
 
 
 def _mark_asked(scope: Scope, asked_at: float) -> None:

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from portal.identity import PortalRequest, user_connection
+from portal import cloud
+from portal.identity import Identity, PortalRequest, user_connection
 from portal.operations import Job
 
 G = TypeVar("G")
@@ -27,6 +28,16 @@ def job_gateway(job: Job, kind: Callable[..., G]) -> G:
     if fake is not None:
         return fake  # type: ignore[no-any-return]
     return kind(job.connection())
+
+
+def session_gateway(identity: Identity, credential: dict[str, Any], kind: Callable[..., G]) -> G:
+    """A gateway on a signed-in session's own token, for the worker's beat tasks
+    (portal.identity.sessions_in_use)."""
+    fake = _overrides.get(kind)  # type: ignore[call-overload]
+    if fake is not None:
+        return fake  # type: ignore[no-any-return]
+    where = cloud.find_cloud(identity.cloud_key)
+    return kind(cloud.connect(where, credential["token"], credential["body"]))
 
 
 @contextmanager

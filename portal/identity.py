@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -235,6 +236,19 @@ class KeystoneSessionMiddleware:
                 identity = None
         request.identity = identity  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+def sessions_in_use() -> Iterator[tuple[Identity, dict[str, Any]]]:
+    """The signed-in sessions in use (confirmed within WATCHED_INTERVALS intervals), with
+    their unsealed credentials: for the worker's beat tasks, which take no arguments, so no
+    token reaches the broker (confirm_sessions; compute.tasks.refresh_warm_lists)."""
+    in_use = time.time() - WATCHED_INTERVALS * settings.STACKDESK_TOKEN_RECHECK_SECONDS
+    for row in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        session = row.get_decoded()
+        identity = session.get(SESSION_IDENTITY)
+        credential = unseal(session.get(SESSION_CREDENTIAL, ""))
+        if identity and credential is not None and session.get(SESSION_CONFIRMED, 0.0) >= in_use:
+            yield Identity.from_session(identity), credential
 
 
 def watch_key(cloud_key: str, token: str) -> str:

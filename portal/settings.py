@@ -283,6 +283,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.confirm_sessions",
         "schedule": max(STACKDESK_TOKEN_RECHECK_SECONDS / 2, 1),
     },
+    # The warm instances lists of the sessions in use, listed in full again before a view would
+    # have to (compute/warm.py: at 4/5 of the re-list age, looked at every tenth of it).
+    "refresh-warm-lists": {
+        "task": "compute.tasks.refresh_warm_lists",
+        "schedule": max(STACKDESK_WARM_RELIST_SECONDS / 10, 1),
+    },
     "sample-capacity": {
         "task": "capacity.tasks.sample_capacity",
         "schedule": float(STACKDESK_CAPACITY_SAMPLE_EVERY),

@@ -19,10 +19,12 @@ from django.test import Client
 from compute import gateway as g
 from compute import warm
 from compute.gateway import AdminGateway, ComputeGateway
+from compute.tasks import refresh_warm_lists
 from compute.tests.fakes import FakeAdminGateway, FakeComputeGateway
 from conftest import PERSONAS, UNIT_CLOUD, persona_identity
 from portal.errors import Rejected
 from portal.gateways import override
+from portal.identity import SESSION_CONFIRMED
 from portal.models import Preference
 
 pytestmark = pytest.mark.django_db
@@ -456,3 +458,96 @@ def test_admin_instances_are_warm_across_projects_with_their_filters(
     assert names(admin_client, "project=p-study1", url=url) == ["study-vm"]
     # The all-projects entry is the admin's own; the admin's project list is another.
     assert names(admin_client) == []
+
+
+# --- the worker's re-list (compute.tasks.refresh_warm_lists) ---------------------------------
+
+
+def listed_ago(scope: warm.Scope, seconds: float) -> None:
+    entry = cache.get(scope.key)
+    entry.listed_at = time.time() - seconds
+    cache.set(scope.key, entry)
+
+
+MEMBER = warm.project_scope(persona_identity(PERSONAS["member"]))
+NEARLY_DUE = warm.RELIST_AHEAD * settings.STACKDESK_WARM_RELIST_SECONDS + 1
+
+
+def test_the_worker_relists_a_nearly_due_entry_so_no_view_waits_for_it(
+    member_client: Client, nova: Recording
+) -> None:
+    address = g.Address("private", "10.0.0.5", "fixed", 4)
+    server = nova.add_server("web", addresses=(address,), updated_at=LONG_AGO)
+    nova.add_server("newer")
+    names(member_client)
+    fs = nova.servers[server.id]  # an address added outside the portal: `updated` stays
+    floating = g.Address("private", "172.24.4.9", "floating", 4)
+    fs.server = replace(fs.server, addresses=(*fs.server.addresses, floating))
+    assert refresh_warm_lists() == 0  # just listed: not due
+    listed_ago(MEMBER, NEARLY_DUE)
+    nova.queries.clear()
+    assert refresh_warm_lists() == 1
+    assert [q.changes_since for q in nova.queries] == [None]  # the full list, in the worker
+    nova.queries.clear()
+    assert "172.24.4.9" in member_client.get("/compute/servers/").content.decode()
+    assert [q.changes_since is not None for q in nova.queries] == [True]  # the view: a delta
+
+
+def test_the_worker_relists_only_entries_of_sessions_in_use_and_makes_none(
+    member_client: Client, outsider_client: Client, nova: Recording
+) -> None:
+    nova.add_server("demo-vm")
+    nova.add_server("study-vm", project_id="p-study1")
+    names(member_client)
+    nova.project_id = "p-study1"
+    names(outsider_client)
+    outsider = warm.project_scope(persona_identity(PERSONAS["outsider"]))
+    listed_ago(MEMBER, NEARLY_DUE)
+    listed_ago(outsider, NEARLY_DUE)
+    session = outsider_client.session  # idle: confirmed four intervals ago
+    session[SESSION_CONFIRMED] = time.time() - 4 * settings.STACKDESK_TOKEN_RECHECK_SECONDS
+    session.save()
+    nova.project_id = "p-demo"
+    assert refresh_warm_lists() == 1  # the member's, with the member's token
+    assert {s.name for s in cache.get(MEMBER.key).servers.values()} == {"demo-vm"}
+    assert cache.get(outsider.key).listed_at < time.time() - NEARLY_DUE + 1  # untouched
+    cache.delete(MEMBER.key)  # nobody viewed it since it expired: the worker makes none
+    assert refresh_warm_lists() == 0 and cache.get(MEMBER.key) is None
+
+
+class ForgetsMeanwhile(Recording):
+    """A Nova that takes its time: while the worker lists, the portal changes an address and
+    drops the entry (warm.forget)."""
+
+    forgets = False
+
+    def list_servers(self, query: g.ServerQuery) -> g.ServerPage:
+        if self.forgets:
+            cache.delete(MEMBER.key)
+        return super().list_servers(query)
+
+
+def test_an_entry_dropped_during_the_workers_list_is_not_written_back(
+    member_client: Client,
+) -> None:
+    nova = ForgetsMeanwhile()
+    with override(ComputeGateway, nova):
+        nova.add_server("web")
+        names(member_client)
+        listed_ago(MEMBER, NEARLY_DUE)
+        nova.forgets = True
+        assert refresh_warm_lists() == 0
+        assert cache.get(MEMBER.key) is None  # the next view lists in full, after the change
+
+
+def test_the_worker_relists_an_admins_all_projects_entry_too(
+    admin_client: Client, admin_nova: FakeAdminGateway
+) -> None:
+    admin_nova.add_server("demo-vm", project_id="p-demo")
+    names(admin_client, url="/compute/admin/servers/")
+    every = warm.all_projects_scope(persona_identity(PERSONAS["admin"]))
+    listed_ago(every, NEARLY_DUE)
+    admin_nova.add_server("study-vm", project_id="p-study1", updated_at=LONG_AGO)
+    with override(ComputeGateway, admin_nova):
+        assert refresh_warm_lists() == 1
+    assert {s.name for s in cache.get(every.key).servers.values()} == {"demo-vm", "study-vm"}

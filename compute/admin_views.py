@@ -49,7 +49,7 @@ from compute.services import (
     start_evacuation,
     start_server_move,
 )
-from compute.views import ServerRow, image_label, menu_of_gone_server
+from compute.views import IMAGES_KEPT_SECONDS, ServerRow, image_label, menu_of_gone_server
 from portal.actions import done, form_page, go
 from portal.concurrency import concurrently
 from portal.errors import CloudUnavailable, NotFound, Rejected
@@ -425,7 +425,8 @@ def _admin_list_url(params: dict[str, str]) -> str:
 def admin_servers(request: PortalRequest) -> HttpResponse:
     gw = _gw(request)
     # Every project's servers kept warm (one changes-since delta, compute/warm.py), with the
-    # hosts, projects and images: four calls in one round; the page is cut here.
+    # hosts, projects and image names (kept copies): four calls in one round at most, usually
+    # the delta alone; the page is cut here.
     scope = warm.all_projects_scope(me(request))
     identity, hosts = me(request), lambda: gw.list_services("nova-compute")
     stamp = portal_changes(identity)
@@ -442,7 +443,14 @@ def admin_servers(request: PortalRequest) -> HttpResponse:
             all_projects=True,
         ),
         lambda: warm.warm_servers(gw, scope),
-        _optional(gw.list_images),
+        lambda: kept(
+            identity,
+            "compute:images",
+            _optional(gw.list_images),
+            IMAGES_KEPT_SECONDS,
+            stamp,
+            all_projects=True,
+        ),
     )
     form = af.AdminServerFilterForm(
         request.GET or None,

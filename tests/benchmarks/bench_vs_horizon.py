@@ -104,6 +104,40 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+# Where the machine's CPU goes during the load run: process groups by a word of their command.
+CPU_GROUPS = (
+    ("portal (gunicorn)", "gunicorn"),
+    ("portal worker (celery)", "celery"),
+    ("locust", "vs_horizon_load"),
+    ("nova", "nova-"),
+    ("neutron", "neutron-"),
+    ("keystone", "keystone"),
+    ("glance", "glance-"),
+    ("placement", "placement-"),
+    ("cinder", "cinder-"),
+    ("PostgreSQL", "postgres"),
+    ("Redis", "redis-server"),
+    ("MariaDB", "mariadbd"),
+    ("RabbitMQ", "beam.smp"),
+    ("Ceph", "ceph-"),
+)
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user + system) each group's live processes have used so far (/proc)."""
+    tick, used = os.sysconf("SC_CLK_TCK"), dict.fromkeys([g for g, _ in CPU_GROUPS], 0.0)
+    used["other"] = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # not a process, or gone meanwhile
+        group = next((name for name, word in CPU_GROUPS if word in command), "other")
+        used[group] += (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
 # --- servers ---------------------------------------------------------------------------------
 
 
@@ -545,6 +579,7 @@ def run_concurrency(args: argparse.Namespace, entries: dict[str, Any], workdir: 
                     for key, seconds in requests_made:
                         single.setdefault(key, []).append(seconds * 1000)
         out = workdir / "load.json"
+        cpu_before, started = cpu_seconds(), time.monotonic()
         subprocess.run(  # noqa: S603 (our own locust runner)
             [
                 str(VENV / "python"),
@@ -558,6 +593,8 @@ def run_concurrency(args: argparse.Namespace, entries: dict[str, Any], workdir: 
             ],
             check=True,
         )
+        cpu = {g: t - cpu_before[g] for g, t in cpu_seconds().items()}  # ended ones: not counted
+        elapsed = time.monotonic() - started
         load = json.loads(out.read_text())
         print(
             f"\nportal (2 gunicorn processes x 4 threads, 1 worker), {args.servers} servers: "
@@ -585,6 +622,9 @@ def run_concurrency(args: argparse.Namespace, entries: dict[str, Any], workdir: 
                 )
         for error in load["errors"]:
             print(f"  {error}")
+        print(f"CPU during the load ({os.cpu_count()} cores, {elapsed:.0f} s, sign-ins included):")
+        for group, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
+            print(f"  {group:<24}{seconds:8.1f} s {seconds / elapsed:6.2f} cores")
         return 1 if load["failures"] else 0
     finally:
         if portal:
